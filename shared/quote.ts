@@ -93,6 +93,7 @@ export const Resolution = z.enum(['5m', '1h'])
 export type Resolution = z.infer<typeof Resolution>
 
 export const RESOLUTION_MS: Record<Resolution, number> = { '5m': 5 * 60_000, '1h': 60 * 60_000 }
-/** How long each resolution is kept, and which window it serves. */
-export const RESOLUTION_RETENTION_MS: Record<Resolution, number> = { '5m': 24 * 3_600_000, '1h': 7 * 24 * 3_600_000 }
+/** How long each resolution is kept: its window plus a margin, so the point 24 h (7 d) ago is still there. */
+export const RESOLUTION_RETENTION_MS: Record<Resolution, number> = { '5m': 25 * 3_600_000, '1h': (7 * 24 + 2) * 3_600_000 }
+export const WINDOW_MS: Record<HistoryWindow, number> = { '24h': 24 * 3_600_000, '7d': 7 * 24 * 3_600_000 }
 export const WINDOW_RESOLUTION: Record<HistoryWindow, Resolution> = { '24h': '5m', '7d': '1h' }
