@@ -76,7 +76,8 @@ export function parseRegistry(doc: unknown, origin: string): AssetRegistry {
     const markets = new Set<string>()
     for (const m of a.markets) {
       const key = `${m.source}:${m.symbol}`
-      if (markets.has(key)) throw new RegistryError(`${origin}: asset "${a.id}": market ${key} is listed twice`)
+      if (markets.has(key))
+        throw new RegistryError(`${origin}: asset "${a.id}": market ${key} is listed twice`)
       markets.add(key)
     }
   }

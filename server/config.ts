@@ -13,7 +13,13 @@ const int = (min: number, max: number) =>
     .trim()
     .regex(/^\d+$/, `an integer from ${min} to ${max}`)
     .transform(Number)
-    .pipe(z.number().int().min(min, `an integer from ${min} to ${max}`).max(max, `an integer from ${min} to ${max}`))
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, `an integer from ${min} to ${max}`)
+        .max(max, `an integer from ${min} to ${max}`),
+    )
 
 const bool = z
   .string()
@@ -218,7 +224,9 @@ function readPerSource(
     }
     const parsed = schema.safeParse(value)
     if (!parsed.success) {
-      throw new ConfigError(`${name}=${describeValue(value)} is invalid: expected ${parsed.error.issues[0]!.message}`)
+      throw new ConfigError(
+        `${name}=${describeValue(value)} is invalid: expected ${parsed.error.issues[0]!.message}`,
+      )
     }
     out[id as SourceId] = parsed.data
   }

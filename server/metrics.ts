@@ -37,7 +37,11 @@ export function createMetrics() {
       labelNames: ['op'] as const,
       registers: r,
     }),
-    isLeader: new Gauge({ name: 'pricewire_leader', help: '1 while this node holds the poller lock', registers: r }),
+    isLeader: new Gauge({
+      name: 'pricewire_leader',
+      help: '1 while this node holds the poller lock',
+      registers: r,
+    }),
     // Sources
     sourceRequests: new Counter({
       name: 'pricewire_source_requests_total',
@@ -83,14 +87,26 @@ export function createMetrics() {
       registers: r,
     }),
     // WebSocket
-    wsConnections: new Gauge({ name: 'pricewire_ws_connections', help: 'Open WebSocket connections', registers: r }),
+    wsConnections: new Gauge({
+      name: 'pricewire_ws_connections',
+      help: 'Open WebSocket connections',
+      registers: r,
+    }),
     wsSubscriptions: new Gauge({
       name: 'pricewire_ws_subscriptions',
       help: 'Asset subscriptions across all connections',
       registers: r,
     }),
-    wsMessagesSent: new Counter({ name: 'pricewire_ws_messages_sent_total', help: 'Frames sent', registers: r }),
-    wsBytesSent: new Counter({ name: 'pricewire_ws_bytes_sent_total', help: 'Bytes sent in frames', registers: r }),
+    wsMessagesSent: new Counter({
+      name: 'pricewire_ws_messages_sent_total',
+      help: 'Frames sent',
+      registers: r,
+    }),
+    wsBytesSent: new Counter({
+      name: 'pricewire_ws_bytes_sent_total',
+      help: 'Bytes sent in frames',
+      registers: r,
+    }),
     wsConflated: new Counter({
       name: 'pricewire_ws_conflated_updates_total',
       help: 'Quote updates replaced by a newer one before a slow client could take them',

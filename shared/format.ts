@@ -55,7 +55,11 @@ export function formatPercent(
 }
 
 /** Large amounts in compact notation: $2.64B, $106.17M. */
-export function formatCompact(value: number | null | undefined, locale?: string, currency: string | null = 'USD'): string {
+export function formatCompact(
+  value: number | null | undefined,
+  locale?: string,
+  currency: string | null = 'USD',
+): string {
   if (value == null || !Number.isFinite(value)) return '—'
   return formatter(locale, {
     notation: 'compact',

@@ -1,7 +1,16 @@
 import { z } from 'zod'
 
 /** Adapter ids of the real exchanges, in the order they are polled. */
-export const EXCHANGE_IDS = ['binance', 'okx', 'bybit', 'mexc', 'gate', 'kucoin', 'coinbase', 'kraken'] as const
+export const EXCHANGE_IDS = [
+  'binance',
+  'okx',
+  'bybit',
+  'mexc',
+  'gate',
+  'kucoin',
+  'coinbase',
+  'kraken',
+] as const
 /** Every data source: the exchanges, CoinGecko (market cap, supply, logo) and the demo-only simulator. */
 export const SOURCE_IDS = [...EXCHANGE_IDS, 'coingecko', 'simulated'] as const
 
@@ -94,6 +103,9 @@ export type Resolution = z.infer<typeof Resolution>
 
 export const RESOLUTION_MS: Record<Resolution, number> = { '5m': 5 * 60_000, '1h': 60 * 60_000 }
 /** How long each resolution is kept: its window plus a margin, so the point 24 h (7 d) ago is still there. */
-export const RESOLUTION_RETENTION_MS: Record<Resolution, number> = { '5m': 25 * 3_600_000, '1h': (7 * 24 + 2) * 3_600_000 }
+export const RESOLUTION_RETENTION_MS: Record<Resolution, number> = {
+  '5m': 25 * 3_600_000,
+  '1h': (7 * 24 + 2) * 3_600_000,
+}
 export const WINDOW_MS: Record<HistoryWindow, number> = { '24h': 24 * 3_600_000, '7d': 7 * 24 * 3_600_000 }
 export const WINDOW_RESOLUTION: Record<HistoryWindow, Resolution> = { '24h': '5m', '7d': '1h' }

@@ -1,4 +1,9 @@
-import { type HistoryPoint, type Quote, RESOLUTION_RETENTION_MS, type Resolution } from '../../shared/quote.js'
+import {
+  type HistoryPoint,
+  type Quote,
+  RESOLUTION_RETENTION_MS,
+  type Resolution,
+} from '../../shared/quote.js'
 import type { BatchHandler, Engine, QuoteBatch, Readiness } from './engine.js'
 import { mergeHistory } from './history-points.js'
 

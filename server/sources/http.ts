@@ -37,7 +37,11 @@ export class HttpClient {
   }
 
   /** GET path?query, parsed as JSON. `endpoint` labels the request in metrics (e.g. "tickers"). */
-  async getJson(path: string, query: Record<string, string | number> = {}, endpoint = 'other'): Promise<unknown> {
+  async getJson(
+    path: string,
+    query: Record<string, string | number> = {},
+    endpoint = 'other',
+  ): Promise<unknown> {
     const { source, metrics } = this.opts
     const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString()
     const fullPath = `${this.basePath}${path}${qs ? `?${qs}` : ''}`
@@ -69,7 +73,9 @@ export class HttpClient {
         throw new SourceError(source, 'invalid_json', `invalid JSON from ${path}: ${text.slice(0, 80)}`)
       }
     } catch (err) {
-      throw toSourceError(source, path, err)
+      const error = toSourceError(source, path, err)
+      metrics?.sourceErrors.inc({ source, kind: error.kind })
+      throw error
     } finally {
       stopTimer?.()
     }
@@ -112,5 +118,9 @@ function toSourceError(source: SourceId, path: string, err: unknown): SourceErro
   ) {
     return new SourceError(source, 'timeout', `timeout on ${path}`)
   }
-  return new SourceError(source, 'network', `${e.code ?? e.name ?? 'error'} on ${path}: ${e.message ?? String(err)}`)
+  return new SourceError(
+    source,
+    'network',
+    `${e.code ?? e.name ?? 'error'} on ${path}: ${e.message ?? String(err)}`,
+  )
 }

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { parseNumber, parsePrice } from '../../shared/numbers.js'
 import { type SourceId, Tick } from '../../shared/quote.js'
 import type { Metrics } from '../metrics.js'
-import { SourceError, type TickBatch } from './source.js'
+import { type Candle, SourceError, type TickBatch } from './source.js'
 
 /**
  * Shared helpers for turning exchange payloads into ticks and candles:
@@ -13,13 +13,16 @@ import { SourceError, type TickBatch } from './source.js'
 /** How many drop reasons a batch keeps, as a sample for the warning log. */
 export const MAX_DROP_REASONS = 5
 
-const scalar = z.union([z.string(), z.number()])
-const optionalScalar = z.union([z.string(), z.number(), z.null()]).optional()
+const scalar = z.union([z.string(), z.number()], { error: 'missing, or not a number or numeric string' })
+const optionalScalar = z
+  .union([z.string(), z.number(), z.null()], { error: 'not a number or numeric string' })
+  .optional()
 
 /** A required price: a string or number that parses to a finite number > 0, else the row is invalid. */
 export const priceField = scalar.transform((v, ctx) => {
   const n = parsePrice(v)
-  if (n === null) ctx.addIssue({ code: 'custom', message: `not a positive finite price: ${JSON.stringify(v)}` })
+  if (n === null)
+    ctx.addIssue({ code: 'custom', message: `not a positive finite price: ${JSON.stringify(v)}` })
   return n ?? 0
 })
 
@@ -81,11 +84,20 @@ export function describeIssue(error: z.ZodError): string {
 
 /**
  * Validates a response envelope. A mismatch means the exchange changed its format (or sent an
- * error body with HTTP 200): a SourceError of kind 'schema', counted in sourceErrors by the caller.
+ * error body with HTTP 200): a SourceError of kind 'schema', counted in metrics.sourceErrors.
  */
-export function parseEnvelope<S extends z.ZodType>(source: SourceId, schema: S, body: unknown, what: string): z.output<S> {
+export function parseEnvelope<S extends z.ZodType>(
+  source: SourceId,
+  schema: S,
+  body: unknown,
+  what: string,
+  metrics?: Metrics,
+): z.output<S> {
   const result = schema.safeParse(body)
-  if (!result.success) throw new SourceError(source, 'schema', `unexpected ${what} response: ${describeIssue(result.error)}`)
+  if (!result.success) {
+    metrics?.sourceErrors.inc({ source, kind: 'schema' })
+    throw new SourceError(source, 'schema', `unexpected ${what} response: ${describeIssue(result.error)}`)
+  }
   return result.data
 }
 
@@ -168,4 +180,39 @@ export function parseTickRows(
 function recordDrop(into: { dropped: number; dropReasons: string[] }, label: string, reason: string): void {
   into.dropped++
   if (into.dropReasons.length < MAX_DROP_REASONS) into.dropReasons.push(`${label}: ${reason}`)
+}
+
+/**
+ * A candle row laid out [openTime ms, open, high, low, close, baseVolume, ...] (Binance, OKX,
+ * Bybit, MEXC); extra trailing fields are ignored.
+ */
+export const ohlcvRow = z
+  .tuple([timeField, priceField, priceField, priceField, priceField, optionalAmount])
+  .rest(z.unknown())
+  .transform(
+    ([ts, open, high, low, close, baseVolume]): Candle => ({ ts, open, high, low, close, baseVolume }),
+  )
+
+/**
+ * Validates candle rows with `schema` (bad rows dropped and counted like ticker rows), then returns
+ * at most the `limit` newest, oldest first, one per timestamp, whatever order the exchange used.
+ */
+export function parseCandleRows(
+  source: SourceId,
+  schema: z.ZodType<Candle, unknown>,
+  rows: readonly unknown[],
+  limit: number,
+  metrics?: Metrics,
+): Candle[] {
+  const { rows: candles } = parseRows(source, schema, rows, { metrics, label: (_row, i) => `candle ${i}` })
+  const byTs = new Map<number, Candle>()
+  for (const c of candles) if (!byTs.has(c.ts)) byTs.set(c.ts, c)
+  const sorted = [...byTs.values()].sort((a, b) => a.ts - b.ts)
+  return limit > 0 ? sorted.slice(-limit) : []
+}
+
+/** `limit` as an integer within [1, max]. */
+export function clampLimit(limit: number, max: number): number {
+  if (!Number.isFinite(limit)) return max
+  return Math.min(max, Math.max(1, Math.trunc(limit)))
 }

@@ -69,7 +69,12 @@ export class FakeExchange {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://fake')
-    this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, at: Date.now() })
+    this.requests.push({
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      at: Date.now(),
+    })
     const route = this.routes.get(url.pathname)
     if (!route) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"no such route in fake"}')
@@ -83,10 +88,14 @@ export class FakeExchange {
           .end(JSON.stringify(reply.body))
         return
       case 'raw':
-        res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers }).end(reply.body)
+        res
+          .writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers })
+          .end(reply.body)
         return
       case 'status':
-        res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers }).end(reply.body ?? '{}')
+        res
+          .writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers })
+          .end(reply.body ?? '{}')
         return
       case 'hang':
         return
@@ -101,7 +110,8 @@ export class FakeExchange {
 export const CCXT_FIXTURES_DIR = new URL('../../../shared/fixtures/ccxt/', import.meta.url)
 
 export const hasCcxtFixtures = existsSync(CCXT_FIXTURES_DIR)
-if (!hasCcxtFixtures) console.log('ccxt fixtures not found at ../shared/fixtures/ccxt: recorded-response tests passed over')
+if (!hasCcxtFixtures)
+  console.log('ccxt fixtures not found at ../shared/fixtures/ccxt: recorded-response tests passed over')
 
 export interface CcxtCase {
   description: string

@@ -17,9 +17,13 @@ export async function startRedis(): Promise<TestRedis> {
   const port = await freePort()
   let proc: ChildProcess | undefined
   const launch = async () => {
-    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    })
+    proc = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    )
     proc.on('error', () => {})
     await waitForPort(port, 5_000)
   }
@@ -55,5 +59,7 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
     if (ok) return
     await new Promise((r) => setTimeout(r, 25))
   }
-  throw new Error(`redis-server did not listen on ${port} within ${timeoutMs} ms (is redis-server installed?)`)
+  throw new Error(
+    `redis-server did not listen on ${port} within ${timeoutMs} ms (is redis-server installed?)`,
+  )
 }

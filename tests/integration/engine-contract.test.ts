@@ -1,0 +1,218 @@
+import pino from 'pino'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Engine, QuoteBatch } from '../../server/engine/engine.js'
+import { MemoryEngine } from '../../server/engine/memory.js'
+import { RedisEngine } from '../../server/engine/redis.js'
+import { createMetrics } from '../../server/metrics.js'
+import { makeQuote, waitFor } from '../helpers/quotes.js'
+import { startRedis, type TestRedis } from '../helpers/redis-server.js'
+
+const logger = pino({ level: 'silent' })
+let redis: TestRedis
+let prefixCounter = 0
+
+beforeAll(async () => {
+  redis = await startRedis()
+})
+afterAll(async () => {
+  await redis?.stop()
+})
+
+const engines: [string, () => Engine][] = [
+  ['memory', () => new MemoryEngine()],
+  ['redis', () => new RedisEngine({ url: redis.url, prefix: `t${++prefixCounter}:`, logger })],
+]
+
+/** One contract, run unchanged against every engine. */
+describe.each(engines)('engine contract: %s', (_kind, make) => {
+  async function withEngine(fn: (e: Engine) => Promise<void>) {
+    const e = make()
+    await e.start()
+    try {
+      await fn(e)
+    } finally {
+      await e.close()
+    }
+  }
+
+  it('is ready once started', () =>
+    withEngine(async (e) => {
+      await waitFor(() => e.readiness().ready)
+      expect(e.readiness()).toEqual({ ready: true })
+    }))
+
+  it('sets many quotes and gets many in one call, null for unknown', () =>
+    withEngine(async (e) => {
+      await waitFor(() => e.readiness().ready)
+      await e.setQuotes([
+        makeQuote('pol', { price: 0.25 }),
+        makeQuote('talus', { price: 0.01, symbol: 'US' }),
+      ])
+      const [pol, talus, none] = await e.getQuotes(['pol', 'talus', 'nope'])
+      expect(pol?.price).toBe(0.25)
+      expect(talus?.symbol).toBe('US')
+      expect(none).toBeNull()
+      expect(e.latest('pol')?.price).toBe(0.25)
+      expect(await e.getQuotes([])).toEqual([])
+    }))
+
+  it('appends history, replaces a point at the same timestamp, reads a range oldest first', () =>
+    withEngine(async (e) => {
+      await waitFor(() => e.readiness().ready)
+      const now = Date.now()
+      const t = (min: number) => now - min * 60_000
+      await e.appendHistory('pol', '5m', [
+        [t(10), 0.2],
+        [t(5), 0.21],
+      ])
+      await e.appendHistory('pol', '5m', [
+        [t(5), 0.22],
+        [t(0), 0.23],
+      ])
+      expect(await e.readHistory('pol', '5m', t(60))).toEqual([
+        [t(10), 0.2],
+        [t(5), 0.22],
+        [t(0), 0.23],
+      ])
+      expect(await e.readHistory('pol', '5m', t(6), t(1))).toEqual([[t(5), 0.22]])
+      expect(await e.readHistory('pol', '1h', 0)).toEqual([])
+    }))
+
+  it('trims history by age', () =>
+    withEngine(async (e) => {
+      await waitFor(() => e.readiness().ready)
+      const now = Date.now()
+      await e.appendHistory('btc', '5m', [
+        [now - 30 * 3_600_000, 1],
+        [now - 3_600_000, 2],
+      ])
+      expect(await e.readHistory('btc', '5m', 0)).toEqual([[now - 3_600_000, 2]])
+      await e.appendHistory('btc', '1h', [
+        [now - 8 * 24 * 3_600_000, 1],
+        [now - 6 * 24 * 3_600_000, 3],
+      ])
+      expect(await e.readHistory('btc', '1h', 0)).toEqual([[now - 6 * 24 * 3_600_000, 3]])
+    }))
+
+  it('publishes batches to every subscriber, including across engine instances on one store', async () => {
+    const a = make()
+    await a.start()
+    try {
+      await waitFor(() => a.readiness().ready)
+      const seen: QuoteBatch[] = []
+      const off = a.subscribe((b) => seen.push(b))
+      await new Promise((r) => setTimeout(r, 50)) // subscription settles
+      const batch: QuoteBatch = {
+        origin: 'node-a',
+        publishedAt: Date.now(),
+        quotes: [makeQuote('eth', { price: 3500, seq: 7 })],
+        history: [{ asset: 'eth', resolution: '5m', point: [Date.now(), 3500] }],
+      }
+      await a.publish(batch)
+      await waitFor(() => seen.length === 1)
+      expect(seen[0]).toEqual(batch)
+      expect(a.latest('eth')?.seq).toBe(7)
+      off()
+      await a.publish(batch)
+      await new Promise((r) => setTimeout(r, 50))
+      expect(seen).toHaveLength(1)
+    } finally {
+      await a.close()
+    }
+  })
+
+  it('lock: one owner at a time, renew only by the owner, release frees it, TTL expires it', () =>
+    withEngine(async (e) => {
+      await waitFor(() => e.readiness().ready)
+      expect(await e.acquireLock('poller', 'a', 300)).toBe(true)
+      expect(await e.acquireLock('poller', 'b', 300)).toBe(false)
+      expect(await e.acquireLock('poller', 'a', 300)).toBe(true) // re-entrant for its owner
+      expect(await e.renewLock('poller', 'b', 300)).toBe(false)
+      expect(await e.renewLock('poller', 'a', 300)).toBe(true)
+      await e.releaseLock('poller', 'b') // not b's: no effect
+      expect(await e.acquireLock('poller', 'b', 300)).toBe(false)
+      await e.releaseLock('poller', 'a')
+      expect(await e.acquireLock('poller', 'b', 150)).toBe(true)
+      await new Promise((r) => setTimeout(r, 250))
+      expect(await e.renewLock('poller', 'b', 150)).toBe(false)
+      expect(await e.acquireLock('poller', 'a', 150)).toBe(true)
+    }))
+})
+
+describe('redis engine across nodes and outages', () => {
+  it('two nodes share quotes and the bus; the lock is exclusive between them', async () => {
+    const prefix = `x${++prefixCounter}:`
+    const a = new RedisEngine({ url: redis.url, prefix, logger })
+    const b = new RedisEngine({ url: redis.url, prefix, logger })
+    await Promise.all([a.start(), b.start()])
+    try {
+      await waitFor(() => a.readiness().ready && b.readiness().ready)
+      await a.setQuotes([makeQuote('sol', { price: 180 })])
+      expect((await b.getQuotes(['sol']))[0]?.price).toBe(180)
+      const seen: QuoteBatch[] = []
+      b.subscribe((batch) => seen.push(batch))
+      await new Promise((r) => setTimeout(r, 50))
+      await a.publish({
+        origin: 'a',
+        publishedAt: Date.now(),
+        quotes: [makeQuote('sol', { seq: 2 })],
+        history: [],
+      })
+      await waitFor(() => seen.length === 1)
+      expect(b.latest('sol')?.seq).toBe(2)
+      expect(await a.acquireLock('poller', 'a', 1_000)).toBe(true)
+      expect(await b.acquireLock('poller', 'b', 1_000)).toBe(false)
+    } finally {
+      await Promise.all([a.close(), b.close()])
+    }
+  })
+
+  it('survives a Redis kill and restart: reads from the mirror, not-ready, then resubscribes and restores', async () => {
+    const metrics = createMetrics()
+    const prefix = `r${++prefixCounter}:`
+    const a = new RedisEngine({ url: redis.url, prefix, logger, metrics })
+    const b = new RedisEngine({ url: redis.url, prefix, logger })
+    await Promise.all([a.start(), b.start()])
+    try {
+      await waitFor(() => a.readiness().ready && b.readiness().ready)
+      await a.setQuotes([makeQuote('pol', { price: 0.25, seq: 3 })])
+      const seen: QuoteBatch[] = []
+      b.subscribe((batch) => seen.push(batch))
+
+      await redis.kill()
+      await waitFor(() => !a.readiness().ready)
+      const down = a.readiness()
+      expect(down.ready).toBe(false)
+      if (!down.ready) expect(down.reason).toMatch(/redis/)
+      // Reads keep working from the mirror; writes fail fast, nothing hangs or crashes.
+      expect((await a.getQuotes(['pol']))[0]?.price).toBe(0.25)
+      expect(a.latest('pol')?.price).toBe(0.25)
+      await expect(
+        a.publish({ origin: 'a', publishedAt: Date.now(), quotes: [], history: [] }),
+      ).rejects.toThrow()
+      expect(await metrics.registry.getSingleMetricAsString('pricewire_engine_ready')).toMatch(/ 0$/m)
+
+      await redis.restart()
+      await waitFor(() => a.readiness().ready && b.readiness().ready, 10_000)
+      // Redis came back empty: the quote node A had is written back from its mirror.
+      await waitFor(async () => (await b.getQuotes(['pol']))[0]?.price === 0.25)
+      // Publish/subscribe resumes over the resubscribed connection.
+      await waitFor(
+        async () => {
+          await a.publish({
+            origin: 'a',
+            publishedAt: Date.now(),
+            quotes: [makeQuote('pol', { seq: 4 })],
+            history: [],
+          })
+          return seen.length > 0
+        },
+        10_000,
+        100,
+      )
+      expect(b.latest('pol')?.seq).toBe(4)
+    } finally {
+      await Promise.all([a.close(), b.close()])
+    }
+  })
+})
