@@ -68,3 +68,22 @@ export function formatCompact(
     ...(currency ? { style: 'currency', currency } : {}),
   }).format(value)
 }
+
+const timeFormats = new Map<string, Intl.DateTimeFormat>()
+
+/** A clock time ("14:05"), with the weekday when `withDay` ("Mon 14:00"), in the viewer's time zone. */
+export function formatTime(ts: number, locale?: string, withDay = false): string {
+  if (!Number.isFinite(ts)) return '—'
+  const key = `${locale ?? ''}|${withDay}`
+  let f = timeFormats.get(key)
+  if (!f) {
+    const options: Intl.DateTimeFormatOptions = { hour: '2-digit', minute: '2-digit', ...(withDay && { weekday: 'short' }) }
+    try {
+      f = new Intl.DateTimeFormat(locale, options)
+    } catch {
+      f = new Intl.DateTimeFormat('en-US', options)
+    }
+    timeFormats.set(key, f)
+  }
+  return f.format(ts)
+}

@@ -2,10 +2,11 @@ import { z } from 'zod'
 import type { Resolution } from '../../shared/quote.js'
 import { HttpClient } from './http.js'
 import {
+  clampLimit,
   optionalAmount,
   optionalPrice,
+  parseCandleRows,
   parseEnvelope,
-  parseRows,
   parseTickRows,
   percentChange,
   priceField,
@@ -76,7 +77,16 @@ const Product = z.object({ id: z.string(), status: z.string(), trading_disabled:
 /** [t (s), low, high, open, close, volume]. */
 const CandleRow = z
   .tuple([timeField, priceField, priceField, priceField, priceField, optionalAmount], z.unknown())
-  .transform(([t, low, high, open, close, baseVolume]): Candle => ({ ts: t * 1000, open, high, low, close, baseVolume }))
+  .transform(
+    ([t, low, high, open, close, baseVolume]): Candle => ({
+      ts: t * 1000,
+      open,
+      high,
+      low,
+      close,
+      baseVolume,
+    }),
+  )
 
 const RowArray = z.array(z.unknown())
 
@@ -93,11 +103,14 @@ export function createCoinbaseSource(opts: SourceOptions): Source {
 
   async function fetchProduct(product: string): Promise<unknown> {
     const path = `/products/${encodeURIComponent(product)}`
-    const [stats, ticker] = await Promise.all([
+    // Both settle before the product counts as done, so no request outlives its poll.
+    const [stats, ticker] = await Promise.allSettled([
       limit(() => http.getJson(`${path}/stats`, {}, 'tickers')),
       limit(() => http.getJson(`${path}/ticker`, {}, 'tickers')),
     ])
-    return { product, stats, ticker }
+    if (stats.status === 'rejected') throw stats.reason
+    if (ticker.status === 'rejected') throw ticker.reason
+    return { product, stats: stats.value, ticker: ticker.value }
   }
 
   return {
@@ -110,11 +123,12 @@ export function createCoinbaseSource(opts: SourceOptions): Source {
 
     async listMarkets() {
       const body = await http.getJson('/products', {}, 'markets')
-      const rows = parseEnvelope(SOURCE, RowArray, body, 'products')
+      const rows = parseEnvelope(SOURCE, RowArray, body, 'products', opts.metrics)
       const markets = new Set<string>()
       for (const row of rows) {
         const p = Product.safeParse(row)
-        if (p.success && p.data.status === 'online' && p.data.trading_disabled !== true) markets.add(p.data.id)
+        if (p.success && p.data.status === 'online' && p.data.trading_disabled !== true)
+          markets.add(p.data.id)
       }
       return markets
     },
@@ -132,12 +146,15 @@ export function createCoinbaseSource(opts: SourceOptions): Source {
         else errors.push(asSourceError(result.reason))
       }
       // A rate limit or a total failure fails the poll (the scheduler backs off); a product that
-      // alone fails (e.g. delisted, 404) is left out and counted as a source error.
+      // alone fails (e.g. delisted, 404) is left out (HttpClient counts it in sourceErrors).
       const rateLimited = errors.find((e) => e.kind === 'rate_limited')
       if (rateLimited) throw rateLimited
       if (rows.length === 0 && errors[0]) throw errors[0]
-      for (const e of errors) opts.metrics?.sourceErrors.inc({ source: SOURCE, kind: e.kind })
-      return parseTickRows(SOURCE, ProductRow, rows, { metrics: opts.metrics, receivedAt, marketField: 'product' })
+      return parseTickRows(SOURCE, ProductRow, rows, {
+        metrics: opts.metrics,
+        receivedAt,
+        marketField: 'product',
+      })
     },
 
     async fetchCandles(market, resolution, count) {
@@ -145,12 +162,8 @@ export function createCoinbaseSource(opts: SourceOptions): Source {
       // Without start/end Coinbase returns the most recent 300 candles.
       const query = { granularity: GRANULARITY[resolution] }
       const body = await http.getJson(`/products/${encodeURIComponent(market)}/candles`, query, 'candles')
-      const rows = parseEnvelope(SOURCE, RowArray, body, 'candles')
-      const parsed = parseRows(SOURCE, CandleRow, rows, {
-        metrics: opts.metrics,
-        label: (_row, i) => `${market} candle ${i}`,
-      })
-      return newestCandles(parsed.rows, wanted)
+      const rows = parseEnvelope(SOURCE, RowArray, body, 'candles', opts.metrics)
+      return parseCandleRows(SOURCE, CandleRow, rows, wanted, opts.metrics)
     },
 
     close: () => http.close(),
@@ -177,15 +190,4 @@ function concurrencyLimit(max: number) {
 function asSourceError(err: unknown): SourceError {
   if (err instanceof SourceError) return err
   return new SourceError(SOURCE, 'network', err instanceof Error ? err.message : String(err))
-}
-
-function clampLimit(limit: number, max: number): number {
-  return Number.isFinite(limit) ? Math.min(max, Math.max(1, Math.floor(limit))) : max
-}
-
-/** Oldest first, one candle per open time, at most `limit` (the most recent). */
-function newestCandles(candles: readonly Candle[], limit: number): Candle[] {
-  const byTs = new Map<number, Candle>()
-  for (const c of candles) byTs.set(c.ts, c)
-  return [...byTs.values()].sort((a, b) => a.ts - b.ts).slice(-limit)
 }

@@ -2,11 +2,12 @@ import { z } from 'zod'
 import type { Resolution } from '../../shared/quote.js'
 import { HttpClient } from './http.js'
 import {
+  clampLimit,
   optionalAmount,
   optionalNumber,
   optionalPrice,
+  parseCandleRows,
   parseEnvelope,
-  parseRows,
   parseTickRows,
   priceField,
   selectRows,
@@ -61,9 +62,19 @@ const CurrencyPair = z.object({ id: z.string(), trade_status: z.string() })
 
 /** [t (s), quote volume, close, high, low, open, base volume, window closed]. */
 const CandleRow = z
-  .tuple([timeField, z.unknown(), priceField, priceField, priceField, priceField, optionalAmount], z.unknown())
+  .tuple(
+    [timeField, z.unknown(), priceField, priceField, priceField, priceField, optionalAmount],
+    z.unknown(),
+  )
   .transform(
-    ([t, , close, high, low, open, baseVolume]): Candle => ({ ts: t * 1000, open, high, low, close, baseVolume }),
+    ([t, , close, high, low, open, baseVolume]): Candle => ({
+      ts: t * 1000,
+      open,
+      high,
+      low,
+      close,
+      baseVolume,
+    }),
   )
 
 const RowArray = z.array(z.unknown())
@@ -82,7 +93,7 @@ export function createGateSource(opts: SourceOptions): Source {
 
     async listMarkets() {
       const body = await http.getJson('/api/v4/spot/currency_pairs', {}, 'markets')
-      const rows = parseEnvelope(SOURCE, RowArray, body, 'currency_pairs')
+      const rows = parseEnvelope(SOURCE, RowArray, body, 'currency_pairs', opts.metrics)
       const markets = new Set<string>()
       for (const row of rows) {
         const pair = CurrencyPair.safeParse(row)
@@ -95,7 +106,7 @@ export function createGateSource(opts: SourceOptions): Source {
       if (markets.length === 0) return { ticks: [], dropped: 0, dropReasons: [] }
       const body = await http.getJson('/api/v4/spot/tickers', {}, 'tickers')
       const receivedAt = Date.now()
-      const rows = parseEnvelope(SOURCE, RowArray, body, 'tickers')
+      const rows = parseEnvelope(SOURCE, RowArray, body, 'tickers', opts.metrics)
       return parseTickRows(SOURCE, TickerRow, selectRows(rows, markets, 'currency_pair'), {
         metrics: opts.metrics,
         receivedAt,
@@ -107,25 +118,10 @@ export function createGateSource(opts: SourceOptions): Source {
       const count = clampLimit(limit, MAX_CANDLES)
       const query = { currency_pair: market, interval: INTERVAL[resolution], limit: count }
       const body = await http.getJson('/api/v4/spot/candlesticks', query, 'candles')
-      const rows = parseEnvelope(SOURCE, RowArray, body, 'candlesticks')
-      const parsed = parseRows(SOURCE, CandleRow, rows, {
-        metrics: opts.metrics,
-        label: (_row, i) => `${market} candle ${i}`,
-      })
-      return newestCandles(parsed.rows, count)
+      const rows = parseEnvelope(SOURCE, RowArray, body, 'candlesticks', opts.metrics)
+      return parseCandleRows(SOURCE, CandleRow, rows, count, opts.metrics)
     },
 
     close: () => http.close(),
   }
-}
-
-function clampLimit(limit: number, max: number): number {
-  return Number.isFinite(limit) ? Math.min(max, Math.max(1, Math.floor(limit))) : max
-}
-
-/** Oldest first, one candle per open time, at most `limit` (the most recent). */
-function newestCandles(candles: readonly Candle[], limit: number): Candle[] {
-  const byTs = new Map<number, Candle>()
-  for (const c of candles) byTs.set(c.ts, c)
-  return [...byTs.values()].sort((a, b) => a.ts - b.ts).slice(-limit)
 }

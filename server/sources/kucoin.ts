@@ -1,13 +1,15 @@
 import { z } from 'zod'
 import type { Resolution } from '../../shared/quote.js'
+import type { Metrics } from '../metrics.js'
 import { HttpClient } from './http.js'
 import {
+  clampLimit,
   optionalAmount,
   optionalMs,
   optionalNumber,
   optionalPrice,
+  parseCandleRows,
   parseEnvelope,
-  parseRows,
   parseTickRows,
   priceField,
   selectRows,
@@ -72,7 +74,16 @@ const SymbolRow = z.object({ symbol: z.string(), enableTrading: z.boolean() })
 /** [t (s), open, close, high, low, volume, turnover], newest first. */
 const CandleRow = z
   .tuple([timeField, priceField, priceField, priceField, priceField, optionalAmount], z.unknown())
-  .transform(([t, open, close, high, low, baseVolume]): Candle => ({ ts: t * 1000, open, high, low, close, baseVolume }))
+  .transform(
+    ([t, open, close, high, low, baseVolume]): Candle => ({
+      ts: t * 1000,
+      open,
+      high,
+      low,
+      close,
+      baseVolume,
+    }),
+  )
 
 export function createKucoinSource(opts: SourceOptions): Source {
   const http = new HttpClient({
@@ -88,7 +99,7 @@ export function createKucoinSource(opts: SourceOptions): Source {
 
     async listMarkets() {
       const body = await http.getJson('/api/v2/symbols', {}, 'markets')
-      const { data } = unwrap(RowList, body, 'symbols')
+      const { data } = unwrap(RowList, body, 'symbols', opts.metrics)
       const markets = new Set<string>()
       for (const row of data) {
         const symbol = SymbolRow.safeParse(row)
@@ -101,7 +112,7 @@ export function createKucoinSource(opts: SourceOptions): Source {
       if (markets.length === 0) return { ticks: [], dropped: 0, dropReasons: [] }
       const body = await http.getJson('/api/v1/market/allTickers', {}, 'tickers')
       const receivedAt = Date.now()
-      const { data } = unwrap(AllTickers, body, 'allTickers')
+      const { data } = unwrap(AllTickers, body, 'allTickers', opts.metrics)
       return parseTickRows(SOURCE, tickerRow(data.time), selectRows(data.ticker, markets, 'symbol'), {
         metrics: opts.metrics,
         receivedAt,
@@ -116,12 +127,8 @@ export function createKucoinSource(opts: SourceOptions): Source {
       const startAt = endAt - count * CANDLE_SECONDS[resolution]
       const query = { type: CANDLE_TYPE[resolution], symbol: market, startAt, endAt }
       const body = await http.getJson('/api/v1/market/candles', query, 'candles')
-      const { data } = unwrap(RowList, body, 'candles')
-      const parsed = parseRows(SOURCE, CandleRow, data, {
-        metrics: opts.metrics,
-        label: (_row, i) => `${market} candle ${i}`,
-      })
-      return newestCandles(parsed.rows, count)
+      const { data } = unwrap(RowList, body, 'candles', opts.metrics)
+      return parseCandleRows(SOURCE, CandleRow, data, count, opts.metrics)
     },
 
     close: () => http.close(),
@@ -129,22 +136,17 @@ export function createKucoinSource(opts: SourceOptions): Source {
 }
 
 /** Checks KuCoin's { code, msg } head (code "200000" = success), then the body's shape. */
-function unwrap<S extends z.ZodType>(schema: S, body: unknown, what: string): z.output<S> {
-  const head = parseEnvelope(SOURCE, Head, body, what)
+function unwrap<S extends z.ZodType>(
+  schema: S,
+  body: unknown,
+  what: string,
+  metrics: Metrics | undefined,
+): z.output<S> {
+  const head = parseEnvelope(SOURCE, Head, body, what, metrics)
   if (String(head.code) !== OK_CODE) {
     const msg = typeof head.msg === 'string' ? `: ${head.msg.slice(0, 120)}` : ''
+    metrics?.sourceErrors.inc({ source: SOURCE, kind: 'schema' })
     throw new SourceError(SOURCE, 'schema', `${what}: error code ${head.code}${msg}`)
   }
-  return parseEnvelope(SOURCE, schema, body, what)
-}
-
-function clampLimit(limit: number, max: number): number {
-  return Number.isFinite(limit) ? Math.min(max, Math.max(1, Math.floor(limit))) : max
-}
-
-/** Oldest first, one candle per open time, at most `limit` (the most recent). */
-function newestCandles(candles: readonly Candle[], limit: number): Candle[] {
-  const byTs = new Map<number, Candle>()
-  for (const c of candles) byTs.set(c.ts, c)
-  return [...byTs.values()].sort((a, b) => a.ts - b.ts).slice(-limit)
+  return parseEnvelope(SOURCE, schema, body, what, metrics)
 }

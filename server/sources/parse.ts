@@ -18,25 +18,30 @@ const optionalScalar = z
   .union([z.string(), z.number(), z.null()], { error: 'not a number or numeric string' })
   .optional()
 
+/** A value as it appears in a drop reason: JSON, cut short so one bad row cannot flood a log line. */
+const show = (v: unknown): string => {
+  const text = JSON.stringify(v) ?? String(v)
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text
+}
+
 /** A required price: a string or number that parses to a finite number > 0, else the row is invalid. */
 export const priceField = scalar.transform((v, ctx) => {
   const n = parsePrice(v)
-  if (n === null)
-    ctx.addIssue({ code: 'custom', message: `not a positive finite price: ${JSON.stringify(v)}` })
+  if (n === null) ctx.addIssue({ code: 'custom', message: `not a positive finite price: ${show(v)}` })
   return n ?? 0
 })
 
 /** A required finite number (any sign), e.g. a candle field. */
 export const numberField = scalar.transform((v, ctx) => {
   const n = parseNumber(v)
-  if (n === null) ctx.addIssue({ code: 'custom', message: `not a finite number: ${JSON.stringify(v)}` })
+  if (n === null) ctx.addIssue({ code: 'custom', message: `not a finite number: ${show(v)}` })
   return n ?? 0
 })
 
 /** A required epoch timestamp (ms or s, as sent), as a non-negative integer. */
 export const timeField = scalar.transform((v, ctx) => {
   const n = parseNumber(v)
-  if (n === null || n < 0) ctx.addIssue({ code: 'custom', message: `not a timestamp: ${JSON.stringify(v)}` })
+  if (n === null || n < 0) ctx.addIssue({ code: 'custom', message: `not a timestamp: ${show(v)}` })
   return n === null || n < 0 ? 0 : Math.trunc(n)
 })
 
