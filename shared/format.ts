@@ -27,14 +27,23 @@ export function priceFractionDigits(value: number): number {
   return Math.min(12, Math.max(2, leadingZeros + 4))
 }
 
-/** A price with magnitude-aware precision. Non-finite values render as an em dash, never "NaN". */
-export function formatPrice(value: number | null | undefined, locale?: string, currency = 'USD'): string {
+/**
+ * A price with magnitude-aware precision, trailing zeros beyond two decimals dropped ($0.25).
+ * `fixed` keeps them ($0.2500): every price of one magnitude then has the same length, which
+ * live displays use to keep a steady width. Non-finite values render as an em dash, never "NaN".
+ */
+export function formatPrice(
+  value: number | null | undefined,
+  locale?: string,
+  currency = 'USD',
+  fixed = false,
+): string {
   if (value == null || !Number.isFinite(value)) return '—'
   const digits = priceFractionDigits(value)
   return formatter(locale, {
     style: 'currency',
     currency,
-    minimumFractionDigits: 2,
+    minimumFractionDigits: fixed ? digits : 2,
     maximumFractionDigits: digits,
   }).format(value)
 }

@@ -90,7 +90,7 @@ export abstract class PricewireElement extends LitElement implements Listener {
     const now = Date.now()
     if (!old) this.saidAt = now
     else if (now - this.saidAt >= 60_000) {
-      this.said = `${q.name} ${this.price(q)}`
+      this.said = `${q.name} ${formatPrice(q.price, this.loc)}`
       this.saidAt = now
     }
   }
@@ -117,8 +117,13 @@ export abstract class PricewireElement extends LitElement implements Listener {
     }
   }
 
+  /**
+   * The price, padded with figure spaces to the length it has with all its digits ($0.25 and
+   * $0.2512 take the same width), so a changing price never moves what follows it.
+   */
   protected price(q: Quote): string {
-    return formatPrice(q.price, this.loc)
+    const text = formatPrice(q.price, this.loc)
+    return text + '\u2007'.repeat(formatPrice(q.price, this.loc, 'USD', true).length - text.length)
   }
 
   /** The 24h change with an arrow and a sign, so it never relies on colour alone. */

@@ -54,7 +54,8 @@ export interface AggregateResult {
   error?: string
 }
 
-const isPositive = (n: number | null | undefined): n is number => typeof n === 'number' && Number.isFinite(n) && n > 0
+const isPositive = (n: number | null | undefined): n is number =>
+  typeof n === 'number' && Number.isFinite(n) && n > 0
 
 /** A tick in USD; null when it cannot be converted into a valid price. */
 export function toUsd(mt: MarketTick, rates: StableRates): Contribution | null {
@@ -100,7 +101,10 @@ export function rejectOutliers<T extends { price: number; volumeUsd: number | nu
   return { accepted, rejected: items.filter((c) => !accepted.includes(c)) }
 }
 
-function anchor<T extends { price: number; volumeUsd: number | null }>(items: readonly T[], previousPrice?: number): T {
+function anchor<T extends { price: number; volumeUsd: number | null }>(
+  items: readonly T[],
+  previousPrice?: number,
+): T {
   let best = items[0]!
   for (const c of items.slice(1)) {
     if (isPositive(previousPrice)) {

@@ -4,7 +4,9 @@ import type { MarketTick } from './aggregate.js'
 import { STABLECOIN_MARKETS, type Stablecoin } from './stablecoins.js'
 
 /** What a market of a source feeds: an asset of the registry, or a stablecoin rate. */
-export type MarketTarget = { kind: 'asset'; asset: string; quote: QuoteCurrency } | { kind: 'stable'; coin: Stablecoin }
+export type MarketTarget =
+  | { kind: 'asset'; asset: string; quote: QuoteCurrency }
+  | { kind: 'stable'; coin: Stablecoin }
 
 /**
  * Which markets each source serves and what each one feeds. The simulated source serves every
@@ -16,7 +18,8 @@ export class MarketIndex {
   constructor(registry: AssetRegistry, sources: readonly SourceId[]) {
     for (const source of sources) {
       const markets = new Map<string, MarketTarget[]>()
-      const add = (market: string, target: MarketTarget) => markets.set(market, [...(markets.get(market) ?? []), target])
+      const add = (market: string, target: MarketTarget) =>
+        markets.set(market, [...(markets.get(market) ?? []), target])
       if (source === 'simulated') {
         for (const id of registry.ids()) add(id, { kind: 'asset', asset: id, quote: 'USD' })
       } else {
@@ -25,7 +28,8 @@ export class MarketIndex {
             if (m.source === source) add(m.symbol, { kind: 'asset', asset: asset.id, quote: m.quote })
           }
         }
-        for (const s of STABLECOIN_MARKETS) if (s.source === source) add(s.market, { kind: 'stable', coin: s.coin })
+        for (const s of STABLECOIN_MARKETS)
+          if (s.source === source) add(s.market, { kind: 'stable', coin: s.coin })
       }
       this.bySource.set(source, markets)
     }
@@ -45,7 +49,8 @@ export class MarketIndex {
     const out: { source: SourceId; market: string; quote: QuoteCurrency }[] = []
     for (const [source, markets] of this.bySource) {
       for (const [market, targets] of markets) {
-        for (const t of targets) if (t.kind === 'asset' && t.asset === asset) out.push({ source, market, quote: t.quote })
+        for (const t of targets)
+          if (t.kind === 'asset' && t.asset === asset) out.push({ source, market, quote: t.quote })
       }
     }
     return out

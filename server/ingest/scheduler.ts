@@ -189,7 +189,8 @@ export class SourcePoller {
 
   /** SourceErrors are counted where they are raised; anything else is a bug, counted here. */
   private countUnexpected(err: unknown): void {
-    if (!(err instanceof SourceError)) this.opts.metrics.sourceErrors.inc({ source: this.id, kind: 'internal' })
+    if (!(err instanceof SourceError))
+      this.opts.metrics.sourceErrors.inc({ source: this.id, kind: 'internal' })
   }
 
   /** Dropped rows are counted by the adapter's row parser; here they are logged, at most once a minute. */
@@ -197,7 +198,10 @@ export class SourcePoller {
     const now = Date.now()
     if (now - this.lastDropWarnAt < 60_000) return
     this.lastDropWarnAt = now
-    this.opts.logger.warn({ source: this.id, dropped, reasons }, `${this.id}: dropped ${dropped} malformed row(s)`)
+    this.opts.logger.warn(
+      { source: this.id, dropped, reasons },
+      `${this.id}: dropped ${dropped} malformed row(s)`,
+    )
   }
 
   private onBreaker(state: BreakerState, previous: BreakerState): void {

@@ -55,7 +55,13 @@ describe('coinbase exchange source', () => {
     for (const c of cases.fetchTicker ?? []) {
       it(`fetchTicker: ${c.description}`, async () => {
         const product = (c.input[0] as string).replace('/', '-')
-        const stats = { open: '72001.00', high: '73700.00', low: '71200.50', last: '73367.80', volume: '1207.50668151' }
+        const stats = {
+          open: '72001.00',
+          high: '73700.00',
+          low: '71200.50',
+          last: '73367.80',
+          volume: '1207.50668151',
+        }
         fake.route(`/products/${product}/ticker`, { kind: 'json', body: c.httpResponse })
         fake.route(`/products/${product}/stats`, { kind: 'json', body: stats })
         const batch = await source.fetchTickers([product])
@@ -171,14 +177,19 @@ describe('coinbase exchange source', () => {
       expect(batch.dropped).toBe(0)
       // Both of its requests (stats and ticker) failed, each counted once by the HTTP client.
       const errors = await metrics.sourceErrors.get()
-      expect(errors.values.find((v) => v.labels.source === 'coinbase' && v.labels.kind === 'http')?.value).toBe(2)
+      expect(
+        errors.values.find((v) => v.labels.source === 'coinbase' && v.labels.kind === 'http')?.value,
+      ).toBe(2)
       await cb.close()
     })
 
     it('fails the poll when any product is rate limited', async () => {
       routeProducts(fake, ['BTC-USD'])
       fake.route('/products/ETH-USD/stats', { kind: 'status', status: 429, headers: { 'retry-after': '2' } })
-      fake.route('/products/ETH-USD/ticker', { kind: 'json', body: fixture<PerProduct>('ticker.json')['ETH-USD'] })
+      fake.route('/products/ETH-USD/ticker', {
+        kind: 'json',
+        body: fixture<PerProduct>('ticker.json')['ETH-USD'],
+      })
       await expect(source.fetchTickers(['BTC-USD', 'ETH-USD'])).rejects.toMatchObject({
         kind: 'rate_limited',
         retryAfterMs: 2000,

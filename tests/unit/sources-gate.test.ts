@@ -156,7 +156,10 @@ describe('gate source', () => {
 
     it('rejects a body that is not a list as a schema error', async () => {
       fake.route('/api/v4/spot/tickers', { kind: 'json', body: { label: 'SERVER_ERROR', message: 'oops' } })
-      await expect(source.fetchTickers(['BTC_USDT'])).rejects.toMatchObject({ kind: 'schema', source: 'gate' })
+      await expect(source.fetchTickers(['BTC_USDT'])).rejects.toMatchObject({
+        kind: 'schema',
+        source: 'gate',
+      })
     })
   })
 })

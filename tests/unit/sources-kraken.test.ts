@@ -149,7 +149,10 @@ describe('kraken source', () => {
       const kraken = createKrakenSource({ baseUrl: fake.url, timeoutMs: 2000, metrics })
       await kraken.listMarkets()
       fake.route('/0/public/Ticker', { kind: 'json', body: { error: ['EQuery:Unknown asset pair'] } })
-      await expect(kraken.fetchTickers(['XBTUSD'])).rejects.toMatchObject({ kind: 'schema', source: 'kraken' })
+      await expect(kraken.fetchTickers(['XBTUSD'])).rejects.toMatchObject({
+        kind: 'schema',
+        source: 'kraken',
+      })
       fake.route('/0/public/Ticker', { kind: 'json', body: { error: ['EAPI:Rate limit exceeded'] } })
       await expect(kraken.fetchTickers(['XBTUSD'])).rejects.toMatchObject({ kind: 'rate_limited' })
       fake.route('/0/public/Ticker', { kind: 'json', body: ['not', 'an', 'envelope'] })

@@ -43,7 +43,10 @@ describe('kucoin source', () => {
         // the response-level `time` moves up a level, the row is untouched.
         const { code, data } = c.httpResponse as { code: string; data: { time: number; symbol: string } }
         const { time, ...row } = data
-        fake.route('/api/v1/market/allTickers', { kind: 'json', body: { code, data: { time, ticker: [row] } } })
+        fake.route('/api/v1/market/allTickers', {
+          kind: 'json',
+          body: { code, data: { time, ticker: [row] } },
+        })
         const batch = await source.fetchTickers([row.symbol])
         const want = c.parsedResponse as CcxtTicker
         expect(batch.dropped).toBe(0)
@@ -112,7 +115,12 @@ describe('kucoin source', () => {
       us.changePrice = null
       fake.route('/api/v1/market/allTickers', { kind: 'json', body })
       const batch = await source.fetchTickers(['US-USDT'])
-      expect(batch.ticks[0]).toMatchObject({ market: 'US-USDT', last: 0.018728, open24h: null, changePercent24h: null })
+      expect(batch.ticks[0]).toMatchObject({
+        market: 'US-USDT',
+        last: 0.018728,
+        open24h: null,
+        changePercent24h: null,
+      })
     })
 
     it('treats a code other than 200000 as a schema error naming the code', async () => {
@@ -140,8 +148,22 @@ describe('kucoin source', () => {
       expect(Number(q.get('endAt')) - Number(q.get('startAt'))).toBe(2 * 3600)
       expect(Math.abs(Number(q.get('endAt')) * 1000 - Date.now())).toBeLessThan(5000)
       expect(candles).toEqual([
-        { ts: 1731999600000, open: 0.01881, high: 0.01884, low: 0.01861, close: 0.01869, baseVolume: 5120992.1 },
-        { ts: 1732003200000, open: 0.01869, high: 0.01876, low: 0.01866, close: 0.018728, baseVolume: 1822031.5 },
+        {
+          ts: 1731999600000,
+          open: 0.01881,
+          high: 0.01884,
+          low: 0.01861,
+          close: 0.01869,
+          baseVolume: 5120992.1,
+        },
+        {
+          ts: 1732003200000,
+          open: 0.01869,
+          high: 0.01876,
+          low: 0.01866,
+          close: 0.018728,
+          baseVolume: 1822031.5,
+        },
       ])
 
       await source.fetchCandles('US-USDT', '5m', 12)

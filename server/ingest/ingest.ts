@@ -1,0 +1,347 @@
+import type { Quote, Resolution, SourceId } from '../../shared/quote.js'
+import { RESOLUTION_RETENTION_MS } from '../../shared/quote.js'
+import type { AppContext } from '../context.js'
+import type { HistoryUpdate } from '../engine/engine.js'
+import { type CoinGeckoClient, createCoinGeckoClient } from '../sources/coingecko.js'
+import { createSource } from '../sources/index.js'
+import { createSimulatedSource } from '../sources/simulated.js'
+import type { Source } from '../sources/source.js'
+import { aggregateQuote } from './aggregate.js'
+import { backfillAsset } from './backfill.js'
+import type { BreakerState } from './breaker.js'
+import { Coalescer } from './coalesce.js'
+import { HistoryBook, type HistoryWrite, price24hAgo, RESOLUTIONS, volatility24h } from './history.js'
+import { LeaderLease } from './leader.js'
+import { MarketDataPoller } from './market-data.js'
+import { MarketIndex, TickTable } from './markets.js'
+import { PollLoop, type PollResult, SourcePoller } from './scheduler.js'
+import { stablecoinRates } from './stablecoins.js'
+
+export interface IngestOptions {
+  /** Builds the ticker source for an id; default: the exchange adapters, and the simulator for "simulated". */
+  createSource?: (id: SourceId) => Source | undefined
+  /** Builds the CoinGecko client when "coingecko" is among config.sources; default: the real client. */
+  createCoinGecko?: () => CoinGeckoClient
+  /** Circuit breaker per source (default: opens after 5 consecutive failures, probes after 30 s). */
+  breaker?: { threshold: number; coolDownMs: number }
+  /** Market list reload interval (default hourly). */
+  marketListRefreshMs?: number
+  /** CoinGecko poll interval (default: its minPollMs, at least pollMs; 5 × pollMs when its URL is overridden). */
+  marketDataPollMs?: number
+  /** Lock name (default "poller"). */
+  lockName?: string
+}
+
+export interface SourceStatus {
+  source: SourceId
+  breaker: BreakerState
+  /** Registry markets the exchange lists (all of them until its list is loaded). */
+  markets: string[]
+}
+
+export interface Ingest {
+  /** Joins the leader election; on the leader, resolves once the first quotes are published (bounded wait). */
+  start(): Promise<void>
+  /** Stops polling, releases the lock, closes the sources. */
+  stop(): Promise<void>
+  isLeader(): boolean
+  sources(): SourceStatus[]
+}
+
+const DEFAULT_BREAKER = { threshold: 5, coolDownMs: 30_000 }
+const HOUR_MS = 3_600_000
+
+/**
+ * The market-data core: leader election, the poll loop per source, the tick table, aggregation,
+ * history and publishing. Only the leader polls; every node receives what it publishes.
+ */
+export function createIngest(ctx: AppContext, options: IngestOptions = {}): Ingest {
+  const { config, logger: rootLogger, engine, registry, metrics } = ctx
+  const logger = rootLogger.child({ component: 'ingest' })
+  const tickerIds = config.sources.filter((id) => id !== 'coingecko')
+  const index = new MarketIndex(registry, tickerIds)
+  const table = new TickTable(index)
+  const book = new HistoryBook()
+  const lastPublished = new Map<string, Quote>()
+  const rejectedMarkets = new Set<string>()
+  const makeSource =
+    options.createSource ??
+    ((id: SourceId) =>
+      id === 'simulated'
+        ? createSimulatedSource(registry, config.simSeed)
+        : createSource(id, config, metrics))
+
+  let pollers: SourcePoller[] = []
+  let marketData: MarketDataPoller | undefined
+  let loop: PollLoop | undefined
+  let term = 0
+  let warmup: Promise<void> | undefined
+  let started = false
+
+  const lease = new LeaderLease({
+    engine,
+    name: options.lockName ?? 'poller',
+    owner: config.nodeId,
+    ttlMs: config.leaderTtlMs,
+    logger,
+    metrics,
+    onAcquire: () => {
+      warmup = beginTerm(++term).catch((err: unknown) => logger.error({ err }, 'ingest warm-up failed'))
+    },
+    onLose: () => endTerm(),
+  })
+  const active = (t: number) => t === term && lease.isLeader()
+
+  const coalescer = new Coalescer({
+    maxPerSec: config.pushMaxPerSec,
+    flush: (keys) => publish(keys, term),
+    onError: (err) => logger.error({ err }, 'publishing failed'),
+  })
+
+  function buildSources(): void {
+    for (const id of tickerIds) {
+      const source = makeSource(id)
+      if (!source) {
+        logger.warn({ source: id }, `no ticker source "${id}": left out`)
+        continue
+      }
+      pollers.push(
+        new SourcePoller({
+          source,
+          markets: index.marketsOf(id),
+          pollMs: config.pollMs,
+          urlOverridden: config.sourceUrls[id] !== undefined,
+          breaker: options.breaker ?? DEFAULT_BREAKER,
+          marketListRefreshMs: options.marketListRefreshMs ?? HOUR_MS,
+          marketListRetryMs: Math.min(60_000, options.marketListRefreshMs ?? HOUR_MS),
+          logger,
+          metrics,
+        }),
+      )
+    }
+    if (config.sources.includes('coingecko')) {
+      const client =
+        options.createCoinGecko?.() ??
+        createCoinGeckoClient({
+          baseUrl: config.sourceUrls.coingecko,
+          timeoutMs: config.requestTimeoutMs,
+          metrics,
+          apiKey: config.coingeckoApiKey,
+        })
+      const interval =
+        options.marketDataPollMs ??
+        (config.sourceUrls.coingecko !== undefined
+          ? config.pollMs * 5
+          : Math.max(client.minPollMs, config.pollMs))
+      marketData = new MarketDataPoller(client, registry, interval, logger)
+    }
+  }
+
+  /** A leadership term: load state, market lists, first poll, backfill, then the loop. */
+  async function beginTerm(t: number): Promise<void> {
+    const ids = registry.ids()
+    const now = Date.now()
+    try {
+      const quotes = await engine.getQuotes(ids)
+      quotes.forEach((q, i) => {
+        if (q) lastPublished.set(ids[i]!, q)
+      })
+    } catch (err) {
+      logger.warn({ err }, 'could not read the latest quotes; continuing from this node’s mirror')
+      for (const id of ids) {
+        const q = engine.latest(id)
+        if (q) lastPublished.set(id, q)
+      }
+    }
+    await Promise.all(
+      ids.flatMap((asset) =>
+        RESOLUTIONS.map(async (resolution: Resolution) => {
+          try {
+            const points = await engine.readHistory(
+              asset,
+              resolution,
+              now - RESOLUTION_RETENTION_MS[resolution],
+            )
+            book.set(asset, resolution, points, now)
+          } catch (err) {
+            logger.warn({ err, asset, resolution }, 'could not read history')
+          }
+        }),
+      ),
+    )
+    if (!active(t)) return
+    await Promise.all(pollers.map((p) => p.refreshMarkets()))
+    if (!active(t)) return
+    const termLoop = new PollLoop({
+      pollers,
+      pollMs: config.pollMs,
+      cycleWaitMs: Math.max(50, Math.min(config.requestTimeoutMs, Math.floor(config.pollMs / 2))),
+      onTicks: (result) => onTicks(result, t),
+      onCycle: () => coalescer.mark(registry.ids()),
+      logger,
+    })
+    loop = termLoop
+    await termLoop.cycle(undefined, false)
+    if (!active(t)) return
+    await Promise.all([backfill(t), marketData?.refresh()])
+    if (!active(t)) return
+    coalescer.resume()
+    coalescer.mark(ids)
+    termLoop.start()
+    marketData?.start()
+  }
+
+  function endTerm(): void {
+    term++
+    loop?.stop()
+    loop = undefined
+    coalescer.stop()
+    marketData?.stop()
+    table.clear()
+    book.clear()
+    lastPublished.clear()
+  }
+
+  function onTicks(result: PollResult, t: number): void {
+    if (!active(t)) return
+    table.put(result.ticks)
+  }
+
+  async function backfill(t: number): Promise<void> {
+    const rates = stablecoinRates(table.stablecoinTicks(), Date.now(), config.staleMs)
+    await Promise.all(
+      registry.ids().map((asset) => {
+        const candidates = index
+          .assetMarkets(asset)
+          .map((m) => ({ ...m, poller: pollers.find((p) => p.id === m.source) }))
+          .filter((m) => m.poller && m.poller.breaker.state === 'closed' && m.poller.lists(m.market))
+          .map((m) => ({ source: m.poller!.source, market: m.market, quote: m.quote }))
+        return backfillAsset({
+          asset,
+          candidates,
+          rates,
+          engine,
+          book,
+          logger,
+          active: () => active(t),
+        }).catch((err: unknown) => logger.warn({ err, asset }, 'backfill failed'))
+      }),
+    )
+  }
+
+  /** Aggregates the given assets from the latest ticks and publishes what changed, in one batch. */
+  async function publish(assets: readonly string[], t: number): Promise<void> {
+    if (!active(t)) return
+    const now = Date.now()
+    const rates = stablecoinRates(table.stablecoinTicks(), now, config.staleMs)
+    const quotes: Quote[] = []
+    const writes: HistoryWrite[] = []
+    const closed: HistoryUpdate[] = []
+    for (const id of assets) {
+      const asset = registry.get(id)
+      if (!asset) continue
+      const previous = lastPublished.get(id)
+      const points5m = book.get(id, '5m')
+      const result = aggregateQuote({
+        asset,
+        ticks: table.forAsset(id),
+        now,
+        staleMs: config.staleMs,
+        outlierPct: config.outlierPct,
+        rates,
+        previous,
+        seq: (previous?.seq ?? 0) + 1,
+        price24hAgo: price24hAgo(points5m, now),
+        volatility24h: volatility24h(points5m, now),
+        circulatingSupply: marketData?.get(id)?.circulatingSupply ?? asset.circulatingSupply ?? null,
+      })
+      noteOutliers(id, result.rejected, result.accepted)
+      if (result.error)
+        logger.error(
+          { asset: id, error: result.error },
+          'aggregation produced an invalid quote: not published',
+        )
+      const quote = result.quote
+      if (!quote || (previous && sameContent(previous, quote))) continue
+      if (!quote.stale) {
+        const recorded = book.record(id, quote.price, now)
+        writes.push(...recorded.writes)
+        closed.push(...recorded.closed)
+      }
+      quotes.push(quote)
+      lastPublished.set(id, quote)
+    }
+    if (quotes.length === 0 && closed.length === 0) return
+    if (!active(t)) return
+    await Promise.all([
+      engine.setQuotes(quotes).catch((err: unknown) => logger.warn({ err }, 'could not store quotes')),
+      ...writes.map((w) =>
+        engine
+          .appendHistory(w.asset, w.resolution, [w.point])
+          .catch((err: unknown) => logger.warn({ err, asset: w.asset }, 'could not store history')),
+      ),
+    ])
+    if (!active(t)) return
+    await engine
+      .publish({ origin: config.nodeId, publishedAt: Date.now(), quotes, history: closed })
+      .catch((err: unknown) => logger.warn({ err }, 'could not publish quotes'))
+  }
+
+  function noteOutliers(
+    asset: string,
+    rejected: readonly { source: SourceId; market: string; price: number }[],
+    accepted: readonly { source: SourceId; market: string }[],
+  ): void {
+    for (const r of rejected) {
+      metrics.outliersRejected.inc({ source: r.source })
+      const key = `${r.source}:${r.market}`
+      if (!rejectedMarkets.has(key)) {
+        rejectedMarkets.add(key)
+        logger.warn(
+          { asset, source: r.source, market: r.market, price: r.price },
+          `${asset}: ${r.source} ${r.market} rejected as an outlier`,
+        )
+      }
+    }
+    for (const a of accepted) rejectedMarkets.delete(`${a.source}:${a.market}`)
+  }
+
+  return {
+    async start() {
+      if (started) return
+      started = true
+      buildSources()
+      await lease.start()
+      if (warmup) {
+        const bound = Math.max(2_000, config.requestTimeoutMs * 2)
+        let timer: NodeJS.Timeout | undefined
+        await Promise.race([warmup, new Promise((r) => (timer = setTimeout(r, bound)))])
+        clearTimeout(timer)
+        await coalescer.idle()
+      }
+    },
+
+    async stop() {
+      if (!started) return
+      started = false
+      const current = loop
+      await lease.stop()
+      await current?.drain()
+      await warmup?.catch(() => {})
+      await coalescer.idle()
+      await Promise.allSettled([...pollers.map((p) => p.source.close()), marketData?.close()])
+      pollers = []
+      marketData = undefined
+    },
+
+    isLeader: () => lease.isLeader(),
+
+    sources: () =>
+      pollers.map((p) => ({ source: p.id, breaker: p.breaker.state, markets: p.activeMarkets() })),
+  }
+}
+
+/** Same quote apart from seq and updatedAt: nothing new to publish. */
+function sameContent(a: Quote, b: Quote): boolean {
+  return JSON.stringify({ ...a, seq: 0, updatedAt: 0 }) === JSON.stringify({ ...b, seq: 0, updatedAt: 0 })
+}
