@@ -28,6 +28,7 @@ export async function startServer(
   const metrics = createMetrics()
   const engine = createEngine(config, logger, metrics)
   await engine.start()
+  logger.info({ engine: engine.kind }, `using the ${engine.kind} engine`)
   const ctx: AppContext = { config, logger, engine, registry, metrics }
   const app = await buildApp(ctx)
   const ingest = createIngest(ctx)

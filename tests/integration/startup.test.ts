@@ -64,7 +64,7 @@ describe('start-up', () => {
       expect(Date.now() - started).toBeLessThan(5_000)
       const ready = await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()
       expect(ready).toMatchObject({ status: 'ready', engine: 'memory' })
-      expect(r.output()).toContain('with the memory engine')
+      expect(r.output()).toContain('using the memory engine')
     } finally {
       const t = Date.now()
       r.proc.kill('SIGTERM')
@@ -80,7 +80,7 @@ describe('start-up', () => {
       await waitHttp(`http://127.0.0.1:${port}/healthz`, 8_000)
       const ready = await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()
       expect(ready).toMatchObject({ status: 'ready', engine: 'redis' })
-      expect(r.output()).toContain('with the redis engine')
+      expect(r.output()).toContain('using the redis engine')
     } finally {
       r.proc.kill('SIGTERM')
       await r.exit
@@ -105,7 +105,7 @@ describe('start-up', () => {
 
 describe('deployment files', () => {
   it('docker-compose.yml parses: redis, two nodes on it, an nginx load balancer, healthchecks', () => {
-    const doc = parseYaml(readFileSync(`${root}docker-compose.yml`, 'utf8'))
+    const doc = parseYaml(readFileSync(`${root}docker-compose.yml`, 'utf8'), { merge: true })
     expect(Object.keys(doc.services).sort()).toEqual(['lb', 'node1', 'node2', 'redis'])
     for (const name of ['node1', 'node2']) {
       expect(doc.services[name].environment.REDIS_URL).toBe('redis://redis:6379')
