@@ -80,10 +80,13 @@ export async function restBench(ctx: BenchContext) {
           (seconds + 30) * 1000,
         )
         const used = cpu.stop()
-        if (r.non2xx || r.errors) throw new Error(`${c}: ${r.non2xx} non-2xx and ${r.errors} errors in ${r.requests}`)
+        if (r.non2xx || r.errors)
+          throw new Error(`${c}: ${r.non2xx} non-2xx and ${r.errors} errors in ${r.requests}`)
         return { ...r, serverCpu: used.server, loadgenCpu: used.loadgen }
       }
-      ctx.log(`rest: warm-up ${warmupSec} s each, then ${rounds} × ${durationSec} s rounds × ${CONTENDERS.length}`)
+      ctx.log(
+        `rest: warm-up ${warmupSec} s each, then ${rounds} × ${durationSec} s rounds × ${CONTENDERS.length}`,
+      )
       for (const c of CONTENDERS) await run(c, warmupSec)
       const results = await alternate(CONTENDERS, rounds, async (c, r) => {
         const res = await run(c, durationSec)
@@ -159,11 +162,18 @@ async function firstFullResponse(url: string, count: number) {
     const body = await res.text()
     if (res.status === 200) {
       const parsed = JSON.parse(body) as unknown
-      const quotes = Array.isArray(parsed) ? parsed : (parsed as { quotes?: unknown[] }).quotes
+      const quotes = Array.isArray(parsed)
+        ? parsed
+        : ((parsed as { data?: unknown[] }).data ?? (parsed as { quotes?: unknown[] }).quotes)
       if (Array.isArray(quotes) && quotes.length === count)
-        return { body, contentType: res.headers.get('content-type') ?? 'application/json', headers: Object.fromEntries(res.headers) }
+        return {
+          body,
+          contentType: res.headers.get('content-type') ?? 'application/json',
+          headers: Object.fromEntries(res.headers),
+        }
     }
-    if (res.status === 404 && /route/i.test(body)) throw new NotReady(`GET /v1/quotes is not routed yet (${body.slice(0, 80)})`)
+    if (res.status === 404 && /route/i.test(body))
+      throw new NotReady(`GET /v1/quotes is not routed yet (${body.slice(0, 80)})`)
     last = `HTTP ${res.status}: ${body.slice(0, 200)}`
     await new Promise((r) => setTimeout(r, 100))
   }

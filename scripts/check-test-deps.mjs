@@ -10,6 +10,8 @@ try {
 }
 if (!existsSync('/usr/bin/chromium')) missing.push('chromium')
 if (missing.length) {
-  console.error(`The tests need ${missing.join(' and ')}: apt-get install -y ${missing.join(' ')} (or run: bash .ci/run)`)
+  console.error(
+    `The tests need ${missing.join(' and ')}: apt-get install -y ${missing.join(' ')} (or run: bash .ci/run)`,
+  )
   process.exit(1)
 }

@@ -1,8 +1,11 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import { onClientError, onFrameworkError } from './api/errors.js'
 import { healthRoutes } from './api/health.js'
+import { apiFoundation, apiRoutes } from './api/index.js'
 import type { AppContext } from './context.js'
+import { streamRoutes } from './push/index.js'
 
 /** Builds the Fastify instance from its plugins; testable without listening (app.inject). */
 export type App = FastifyInstance<
@@ -21,13 +24,19 @@ export async function buildApp(ctx: AppContext): Promise<App> {
     maxParamLength: 200,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    frameworkErrors: onFrameworkError,
+    clientErrorHandler: onClientError,
   }).withTypeProvider<ZodTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
+  // Before any route, so every route gets them: the error shape and 404s, HTTP metrics, OpenAPI.
+  await app.register(apiFoundation, { ctx })
 
   // Plugins, in order. Each one is encapsulated and takes { ctx }.
   await app.register(healthRoutes, { ctx })
   // @register-plugins (keep this marker: one line per plugin below)
+  await app.register(apiRoutes, { ctx })
+  await app.register(streamRoutes, { ctx })
 
   return app
 }

@@ -28,6 +28,13 @@ const bool = z
   .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'true or false' }))
   .transform((v) => v === 'true' || v === '1' || v === 'yes')
 
+const onOff = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['on', 'off', 'true', 'false', '1', '0', 'yes', 'no'], { message: 'on or off' }))
+  .transform((v) => v === 'on' || v === 'true' || v === '1' || v === 'yes')
+
 const httpUrl = z
   .string()
   .trim()
@@ -107,6 +114,9 @@ const EnvSchema = z.object({
   PRICEWIRE_WS_PING_MS: int(100, 600_000).default(25_000),
   PRICEWIRE_WS_PONG_TIMEOUT_MS: int(100, 600_000).default(10_000),
   PRICEWIRE_PUSH_MAX_PER_SEC: int(1, 1000).default(4),
+  PRICEWIRE_STREAMS: onOff.default(true),
+  PRICEWIRE_RECONCILE_MS: int(1_000, 3_600_000).default(60_000),
+  PRICEWIRE_STREAM_SILENCE_MS: int(100, 600_000).optional(),
   PRICEWIRE_SHUTDOWN_MS: int(100, 60_000).default(10_000),
   PRICEWIRE_SIM_SEED: int(0, 2 ** 31 - 1).default(42),
   PRICEWIRE_COINGECKO_API_KEY: z.string().trim().min(1).optional(),
@@ -147,6 +157,15 @@ export interface Config {
     pongTimeoutMs: number
   }
   pushMaxPerSec: number
+  /** Exchange WebSocket streams (server/sources/streams). */
+  streams: {
+    /** Stream the sources that have a stream (a source whose REST URL is overridden streams only if its WS URL is too). */
+    enabled: boolean
+    /** REST poll interval of a source while its stream is healthy. */
+    reconcileMs: number
+    /** A stream silent this long is unhealthy; undefined: 3 × each exchange's push interval. */
+    silenceMs: number | undefined
+  }
   shutdownMs: number
   simSeed: number
   coingeckoApiKey: string | undefined
@@ -202,6 +221,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pongTimeoutMs: e.PRICEWIRE_WS_PONG_TIMEOUT_MS,
     },
     pushMaxPerSec: e.PRICEWIRE_PUSH_MAX_PER_SEC,
+    streams: {
+      enabled: e.PRICEWIRE_STREAMS,
+      reconcileMs: e.PRICEWIRE_RECONCILE_MS,
+      silenceMs: e.PRICEWIRE_STREAM_SILENCE_MS,
+    },
     shutdownMs: e.PRICEWIRE_SHUTDOWN_MS,
     simSeed: e.PRICEWIRE_SIM_SEED,
     coingeckoApiKey: e.PRICEWIRE_COINGECKO_API_KEY,

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 
 /**
  * Every Prometheus metric of one server instance, on its own registry (not prom-client's global
@@ -78,6 +78,31 @@ export function createMetrics() {
       name: 'pricewire_source_breaker_open',
       help: '1 while the circuit breaker of a source is open',
       labelNames: ['source'] as const,
+      registers: r,
+    }),
+    // Exchange WebSocket streams
+    streamHealthy: new Gauge({
+      name: 'pricewire_stream_healthy',
+      help: '1 while the live stream of a source delivers (its REST polling is slowed to reconciliation)',
+      labelNames: ['source'] as const,
+      registers: r,
+    }),
+    streamTicks: new Counter({
+      name: 'pricewire_stream_ticks_total',
+      help: 'Valid ticks received from exchange streams',
+      labelNames: ['source'] as const,
+      registers: r,
+    }),
+    streamDropped: new Counter({
+      name: 'pricewire_stream_dropped_messages_total',
+      help: 'Malformed stream messages dropped, by reason (invalid_json, schema); bad rows count in source_dropped_rows',
+      labelNames: ['source', 'reason'] as const,
+      registers: r,
+    }),
+    streamReconnects: new Counter({
+      name: 'pricewire_stream_reconnects_total',
+      help: 'Stream connections replaced, by reason (closed, error, idle, no_pong, silent, lifetime, server_notice)',
+      labelNames: ['source', 'reason'] as const,
       registers: r,
     }),
     outliersRejected: new Counter({

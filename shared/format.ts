@@ -78,21 +78,20 @@ export function formatCompact(
   }).format(value)
 }
 
-const timeFormats = new Map<string, Intl.DateTimeFormat>()
-
-/** A clock time ("14:05"), with the weekday when `withDay` ("Mon 14:00"), in the viewer's time zone. */
+/**
+ * A clock time ("14:05"), with the weekday when `withDay` ("Mon 14:00"), in the viewer's time zone.
+ * Not cached: it formats one point under a pointer, not a stream of prices.
+ */
 export function formatTime(ts: number, locale?: string, withDay = false): string {
   if (!Number.isFinite(ts)) return '—'
-  const key = `${locale ?? ''}|${withDay}`
-  let f = timeFormats.get(key)
-  if (!f) {
-    const options: Intl.DateTimeFormatOptions = { hour: '2-digit', minute: '2-digit', ...(withDay && { weekday: 'short' }) }
-    try {
-      f = new Intl.DateTimeFormat(locale, options)
-    } catch {
-      f = new Intl.DateTimeFormat('en-US', options)
-    }
-    timeFormats.set(key, f)
+  const options: Intl.DateTimeFormatOptions = {
+    hour: '2-digit',
+    minute: '2-digit',
+    weekday: withDay ? 'short' : undefined,
   }
-  return f.format(ts)
+  try {
+    return new Intl.DateTimeFormat(locale, options).format(ts)
+  } catch {
+    return new Intl.DateTimeFormat('en-US', options).format(ts)
+  }
 }

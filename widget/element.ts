@@ -1,10 +1,13 @@
-import { html, LitElement, type TemplateResult } from 'lit'
+import { html, LitElement, type PropertyDeclarations, type TemplateResult } from 'lit'
 import { formatPercent, formatPrice } from '../shared/format.js'
 import type { HistoryPoint, HistoryWindow, Quote } from '../shared/quote.js'
 import { type Listener, watch } from './stream.js'
 
-/** The directory widget.js was loaded from: the default server. */
-const scriptBase = new URL('.', import.meta.url).href
+/**
+ * The directory widget.js was loaded from: the default server. (A string edit: Vite would take
+ * `new URL('.', import.meta.url)` for an asset to bundle.)
+ */
+const scriptBase = import.meta.url.replace(/[^/]*$/, '')
 
 const reducedMotion = () => matchMedia('(prefers-reduced-motion: reduce)').matches
 
@@ -14,7 +17,8 @@ const reducedMotion = () => matchMedia('(prefers-reduced-motion: reduce)').match
  * quotes and errors it delivers, and the price flash.
  */
 export abstract class PricewireElement extends LitElement implements Listener {
-  static override properties = {
+  /** Subclasses add theirs; Lit merges the declarations of the whole class chain. */
+  static override properties: PropertyDeclarations = {
     locale: {},
     theme: { reflect: true },
     server: {},
@@ -30,11 +34,11 @@ export abstract class PricewireElement extends LitElement implements Listener {
   protected errors: Record<string, string> = {}
   /** The text of the polite live region: a price, at most once a minute. */
   protected said = ''
-  private saidAt = 0
+  #saidAt = 0
   /** undefined until the stream knows; false while the server cannot be reached. */
   protected live: boolean | undefined
-  private key = ''
-  private unwatch: (() => void) | undefined
+  #key = ''
+  #unwatch: (() => void) | undefined
 
   /** The asset ids this element shows. */
   protected abstract ids(): string[]
@@ -58,14 +62,14 @@ export abstract class PricewireElement extends LitElement implements Listener {
 
   override connectedCallback() {
     super.connectedCallback()
-    this.key = ''
+    this.#key = ''
     this.requestUpdate()
   }
 
   override disconnectedCallback() {
     super.disconnectedCallback()
-    this.unwatch?.()
-    this.unwatch = undefined
+    this.#unwatch?.()
+    this.#unwatch = undefined
   }
 
   protected override willUpdate() {
@@ -73,12 +77,12 @@ export abstract class PricewireElement extends LitElement implements Listener {
     const ids = this.ids()
     const range = this.range()
     const key = `${base} ${ids} ${range}`
-    if (key === this.key || !this.isConnected) return
-    this.key = key
-    this.unwatch?.()
+    if (key === this.#key || !this.isConnected) return
+    this.#key = key
+    this.#unwatch?.()
     this.quotes = {}
     this.errors = {}
-    this.unwatch = ids.length ? watch(base, ids, this, range) : undefined
+    this.#unwatch = ids.length ? watch(base, ids, this, range) : undefined
   }
 
   onQuote(q: Quote) {
@@ -86,12 +90,13 @@ export abstract class PricewireElement extends LitElement implements Listener {
     this.quotes[q.asset] = q
     delete this.errors[q.asset]
     this.requestUpdate()
-    if (old && old.price !== q.price) this.updateComplete.then(() => this.flash(q.asset, q.price > old.price))
+    if (old && old.price !== q.price)
+      this.updateComplete.then(() => this.#flash(q.asset, q.price > old.price))
     const now = Date.now()
-    if (!old) this.saidAt = now
-    else if (now - this.saidAt >= 60_000) {
+    if (!old) this.#saidAt = now
+    else if (now - this.#saidAt >= 60_000) {
       this.said = `${q.name} ${formatPrice(q.price, this.loc)}`
-      this.saidAt = now
+      this.#saidAt = now
     }
   }
 
@@ -108,7 +113,7 @@ export abstract class PricewireElement extends LitElement implements Listener {
   }
 
   /** Briefly tints every price of `asset` (marked data-a) green or red; skipped under reduced motion. */
-  private flash(asset: string, up: boolean) {
+  #flash(asset: string, up: boolean) {
     if (reducedMotion()) return
     for (const el of this.renderRoot.querySelectorAll<HTMLElement>(`[data-a="${asset}"]`)) {
       el.classList.remove('fu', 'fd')
@@ -138,10 +143,8 @@ export abstract class PricewireElement extends LitElement implements Listener {
 
   /** The Simulated / Stale markers (stale also while the server cannot be reached). */
   protected markers(q: Quote): TemplateResult {
-    return html`${q.simulated ? html`<span part="marker" class="tag" title="Demo data, not a market price">Simulated</span>` : ''}${
-      q.stale || this.live === false
-        ? html`<span part="marker" class="tag" title="No fresh price: this may be out of date">Stale</span>`
-        : ''
+    return html`${q.simulated ? html`<span part="marker" class="tag">Simulated</span>` : ''}${
+      q.stale || this.live === false ? html`<span part="marker" class="tag">Stale</span>` : ''
     }`
   }
 

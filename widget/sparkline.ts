@@ -11,7 +11,7 @@ export interface Scale {
  * Fits points into a width × height box, keeping `pad` units free at the top and bottom so a
  * stroke is never clipped. A flat series sits on the middle line; a single point spans the width.
  */
-export function fit(points: readonly Point[], width: number, height: number, pad = 1): Scale {
+export function scaleToBox(points: readonly Point[], width: number, height: number, pad = 1): Scale {
   let t0 = Number.POSITIVE_INFINITY
   let t1 = Number.NEGATIVE_INFINITY
   let lo = Number.POSITIVE_INFINITY
@@ -35,7 +35,7 @@ const round = (n: number) => Math.round(n * 100) / 100
 /** The SVG path (`d`) of a line through the points, oldest first; '' when there are none. */
 export function linePath(points: readonly Point[], width: number, height: number, pad = 1): string {
   if (!points.length) return ''
-  const s = fit(points, width, height, pad)
+  const s = scaleToBox(points, width, height, pad)
   if (points.length === 1) {
     const y = round(s.y(points[0]![1]))
     return `M0,${y}H${width}`

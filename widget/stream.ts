@@ -24,266 +24,269 @@ interface Series {
 }
 
 /** Tunables in ms; tests shorten them. */
-export const timing = { poll: 5_000, backoff: 500, maxBackoff: 30_000, ping: 25_000 }
+export const timing = { poll: 5_000, ping: 25_000 }
 
 const DAY = 86_400_000
 /** How old a series may get before it is fetched again over REST. */
 const MAX_AGE: Record<HistoryWindow, number> = { '24h': 300_000, '7d': 1_800_000 }
 
-const getJson = async (url: string) => {
+/** The JSON body of a 2xx answer, `notFound` for a 404; anything else throws. */
+const getJson = async (url: string, notFound?: unknown) => {
   const res = await fetch(url)
-  if (!res.ok && res.status !== 404) throw new Error(`HTTP ${res.status}`)
+  if (res.status === 404 && notFound) return notFound
+  if (!res.ok) throw new Error(`HTTP ${res.status}`)
   return res.json()
 }
 
 /**
  * One server: one WebSocket shared by every element on the page, subscriptions counted per asset,
- * a reconnect with exponential backoff and jitter, and REST polling while the socket is down.
+ * a reconnect with exponential backoff and jitter, REST polling while the socket is down, and
+ * nothing at all while the page is hidden (the snapshot on return catches up).
+ * A closure rather than a class: its state is plain local variables.
  */
-class Stream {
-  private watches = new Set<Watch>()
-  private quotes = new Map<string, Quote>()
-  private series = new Map<string, Series>()
-  private refused = new Map<string, string>()
-  /** Assets subscribed on the current socket → with 24h history. */
-  private sent = new Map<string, boolean>()
-  private ws: WebSocket | undefined
-  private heard = 0
-  private tries = 0
-  private live: boolean | undefined
-  private retryTimer: ReturnType<typeof setTimeout> | undefined
-  private pollTimer: ReturnType<typeof setInterval> | undefined
-  private pingTimer: ReturnType<typeof setInterval> | undefined
-  private queued = false
+function openStream(base: string) {
+  const watches = new Set<Watch>()
+  const quotes = new Map<string, Quote>()
+  const series = new Map<string, Series>()
+  const refused = new Map<string, string>()
+  /** Assets subscribed on the current socket → whether with 24h history. */
+  const sent = new Map<string, boolean>()
+  let ws: WebSocket | undefined
+  let heard = 0
+  let tries = 0
+  let live: boolean | undefined
+  let queued = false
+  let retryTimer: ReturnType<typeof setTimeout> | undefined
+  let pollTimer: ReturnType<typeof setInterval> | undefined
+  let pingTimer: ReturnType<typeof setInterval> | undefined
 
-  constructor(private readonly base: string) {
-    globalThis.document?.addEventListener('visibilitychange', () => {
-      this.tries = 0
-      this.schedule()
-    })
-  }
-
-  watch(watch: Watch): () => void {
-    this.watches.add(watch)
-    for (const a of watch.assets) {
-      const q = this.quotes.get(a)
-      if (q) watch.listener.onQuote(q)
-      const series = watch.window && this.series.get(`${a} ${watch.window}`)
-      if (series) watch.listener.onHistory(a, watch.window!, series.points)
-      const refusal = this.refused.get(a)
-      if (refusal) watch.listener.onError(a, refusal)
-    }
-    if (this.live !== undefined) watch.listener.onStatus(this.live)
-    this.schedule()
-    return () => {
-      this.watches.delete(watch)
-      this.schedule()
-    }
+  const each = (asset: string, call: (l: Listener, w: Watch) => void) => {
+    for (const w of watches) if (w.assets.includes(asset)) call(w.listener, w)
   }
 
   /** Batches the changes of one task (elements connecting, moving, leaving) into one sync. */
-  private schedule() {
-    if (this.queued) return
-    this.queued = true
+  const schedule = () => {
+    if (queued) return
+    queued = true
     queueMicrotask(() => {
-      this.queued = false
-      this.sync()
+      queued = false
+      sync()
     })
   }
 
   /** Asset → whether some watcher wants its 24h history. */
-  private wanted() {
+  const wanted = () => {
     const want = new Map<string, boolean>()
-    for (const w of this.watches) for (const a of w.assets) want.set(a, want.get(a) || w.window === '24h')
+    for (const w of watches) for (const a of w.assets) want.set(a, want.get(a) || w.window === '24h')
     return want
   }
 
-  private sync() {
-    const want = this.wanted()
-    if (!want.size || globalThis.document?.hidden) return this.stop()
-    if (!this.ws && !this.retryTimer) this.connect()
-    if (this.ws?.readyState === 1) {
+  const sync = () => {
+    const want = wanted()
+    if (!want.size || globalThis.document?.hidden) return stop()
+    if (!ws && !retryTimer) connect()
+    if (ws?.readyState === 1) {
       const plain: string[] = []
       const withHistory: string[] = []
       for (const [a, history] of want) {
-        if (this.sent.has(a) && (this.sent.get(a) || !history)) continue
+        if (sent.has(a) && (sent.get(a) || !history)) continue
         ;(history ? withHistory : plain).push(a)
-        this.sent.set(a, history)
+        sent.set(a, history)
       }
-      const gone = [...this.sent.keys()].filter((a) => !want.has(a))
-      for (const a of gone) this.sent.delete(a)
+      const gone = [...sent.keys()].filter((a) => !want.has(a))
+      for (const a of gone) sent.delete(a)
       // History first: its snapshot then lands before the plain one, which checks for missing series.
-      this.send(withHistory, 'subscribe', '24h')
-      this.send(plain, 'subscribe')
-      this.send(gone, 'unsubscribe')
-    } else if (this.pollTimer && [...want.keys()].some((a) => !this.quotes.has(a) && !this.refused.has(a))) {
-      this.poll()
+      send(withHistory, 'subscribe', '24h')
+      send(plain, 'subscribe')
+      send(gone, 'unsubscribe')
+    } else if (pollTimer && [...want.keys()].some((a) => !quotes.has(a) && !refused.has(a))) {
+      poll()
     }
-    this.fetchHistory(this.ws ? '7d' : undefined)
+    fetchHistory(ws ? '7d' : undefined)
   }
 
-  private send(assets: string[], op: string, history?: HistoryWindow) {
+  const send = (assets: string[], op: string, history?: HistoryWindow) => {
     for (let i = 0; i < assets.length; i += 100) {
-      this.ws!.send(JSON.stringify({ op, assets: assets.slice(i, i + 100), history }))
+      ws!.send(JSON.stringify({ op, assets: assets.slice(i, i + 100), history }))
     }
   }
 
-  private connect() {
-    let ws: WebSocket
+  const connect = () => {
     try {
-      ws = new WebSocket(`${this.base.replace(/^http/, 'ws')}v1/stream`)
+      ws = new WebSocket(`${base.replace(/^http/, 'ws')}v1/stream`)
     } catch {
-      return this.lost()
+      return lost()
     }
-    this.ws = ws
-    this.sent.clear()
-    ws.onopen = () => this.sync()
-    ws.onclose = () => this.lost()
-    ws.onmessage = (e) => {
+    const socket = ws
+    sent.clear()
+    socket.onopen = sync
+    socket.onclose = lost
+    socket.onmessage = (e) => {
       try {
-        this.frame(JSON.parse(e.data as string))
+        frame(JSON.parse(e.data as string))
       } catch {
         // not a frame we understand: ignore it
       }
     }
-    this.heard = Date.now()
-    this.pingTimer = setInterval(() => {
-      const quiet = Date.now() - this.heard
-      if (quiet > 2 * timing.ping) this.lost()
-      else if (quiet >= timing.ping && ws.readyState === 1) ws.send('{"op":"ping"}')
+    heard = Date.now()
+    // Pings when quiet; a socket quiet for two periods is dead even if the browser has not noticed.
+    pingTimer = setInterval(() => {
+      const quiet = Date.now() - heard
+      if (quiet > 2 * timing.ping) lost()
+      else if (quiet >= timing.ping && socket.readyState === 1) socket.send('{"op":"ping"}')
     }, timing.ping / 2)
   }
 
-  private drop() {
-    const ws = this.ws
-    this.ws = undefined
-    this.sent.clear()
-    clearInterval(this.pingTimer)
+  const drop = () => {
+    clearInterval(pingTimer)
+    sent.clear()
     if (ws) {
       ws.onclose = ws.onmessage = ws.onopen = null
       ws.close()
+      ws = undefined
     }
   }
 
   /** The socket closed, failed or went quiet: poll REST now and try the socket again later. */
-  private lost() {
-    this.drop()
-    const delay = Math.min(timing.maxBackoff, timing.backoff * 2 ** this.tries++)
-    this.retryTimer = setTimeout(
+  const lost = () => {
+    drop()
+    const delay = Math.min(30_000, 500 * 2 ** tries++)
+    retryTimer = setTimeout(
       () => {
-        this.retryTimer = undefined
-        this.sync()
+        retryTimer = undefined
+        sync()
       },
       delay / 2 + (Math.random() * delay) / 2,
     )
-    if (!this.pollTimer) this.poll()
+    if (!pollTimer) poll()
   }
 
-  private stop() {
-    this.drop()
-    clearTimeout(this.retryTimer)
-    clearInterval(this.pollTimer)
-    this.retryTimer = this.pollTimer = undefined
+  const stop = () => {
+    drop()
+    clearTimeout(retryTimer)
+    clearInterval(pollTimer)
+    retryTimer = pollTimer = undefined
   }
 
-  private setLive(live: boolean) {
-    if (this.live === live) return
-    this.live = live
-    for (const w of this.watches) w.listener.onStatus(live)
+  const setLive = (now: boolean) => {
+    if (live === now) return
+    live = now
+    for (const w of watches) w.listener.onStatus(now)
   }
 
-  private frame(f: ServerFrame) {
-    this.heard = Date.now()
-    this.tries = 0
-    clearInterval(this.pollTimer)
-    this.pollTimer = undefined
-    this.setLive(true)
+  const frame = (f: ServerFrame) => {
+    heard = Date.now()
+    tries = 0
+    clearInterval(pollTimer)
+    pollTimer = undefined
+    setLive(true)
     if (f.type === 'snapshot' || f.type === 'quotes') {
-      for (const q of f.quotes) this.put(q)
+      for (const q of f.quotes) put(q)
       if (f.type === 'snapshot') {
-        for (const [a, points] of Object.entries(f.history ?? {})) this.setSeries(a, '24h', points)
-        this.fetchHistory()
+        for (const [a, points] of Object.entries(f.history ?? {})) setSeries(a, '24h', points)
+        fetchHistory()
       }
     } else if (f.type === 'history') {
-      const s = this.series.get(`${f.asset} 24h`)
+      const s = series.get(`${f.asset} 24h`)
       if (s) {
         const points = s.points.filter(([t]) => t !== f.point[0] && t > f.point[0] - DAY)
         points.push(f.point)
-        this.setSeries(
+        setSeries(
           f.asset,
           '24h',
           points.sort((a, b) => a[0] - b[0]),
         )
       }
     } else if (f.type === 'error') {
-      for (const a of f.assets ?? []) this.refuse(a, f.message)
+      for (const a of f.assets ?? []) refuse(a, f.message)
     }
   }
 
-  private put(q: Quote) {
-    const old = this.quotes.get(q.asset)
+  /** Keeps a quote unless it is older than the one held (a restarted server may count seq from 0). */
+  const put = (q: Quote) => {
+    const old = quotes.get(q.asset)
     if (old && q.seq <= old.seq && q.updatedAt <= old.updatedAt) return
-    this.quotes.set(q.asset, q)
-    this.refused.delete(q.asset)
-    for (const w of this.watches) if (w.assets.includes(q.asset)) w.listener.onQuote(q)
+    quotes.set(q.asset, q)
+    refused.delete(q.asset)
+    each(q.asset, (l) => l.onQuote(q))
   }
 
-  private refuse(asset: string, message: string) {
-    this.refused.set(asset, message)
-    for (const w of this.watches) if (w.assets.includes(asset)) w.listener.onError(asset, message)
+  const refuse = (asset: string, message: string) => {
+    refused.set(asset, message)
+    each(asset, (l) => l.onError(asset, message))
   }
 
-  private setSeries(asset: string, window: HistoryWindow, points: HistoryPoint[]) {
-    this.series.set(`${asset} ${window}`, { points, at: Date.now() })
-    for (const w of this.watches) {
-      if (w.window === window && w.assets.includes(asset)) w.listener.onHistory(asset, window, points)
-    }
+  const setSeries = (asset: string, window: HistoryWindow, points: HistoryPoint[]) => {
+    series.set(`${asset} ${window}`, { points, at: Date.now() })
+    each(asset, (l, w) => w.window === window && l.onHistory(asset, window, points))
   }
 
-  /** Fetches over REST every wanted series that is missing or old (only `only` when given). */
-  private fetchHistory(only?: HistoryWindow) {
-    for (const w of this.watches) {
-      const window = w.window
+  /** Fetches over REST every wanted series that is missing or old (only the `only` window when given). */
+  const fetchHistory = (only?: HistoryWindow) => {
+    for (const { window, assets } of watches) {
       if (!window || (only && window !== only)) continue
-      for (const a of w.assets) {
+      for (const a of assets) {
         const key = `${a} ${window}`
-        const s = this.series.get(key)
+        const s = series.get(key)
         if (s && Date.now() - s.at < MAX_AGE[window]) continue
-        // Marks the series as fresh while the request runs, so it is asked once.
-        this.series.set(key, { points: s?.points ?? [], at: Date.now() })
-        getJson(`${this.base}v1/history/${encodeURIComponent(a)}?window=${window}`).then(
-          (body: { points?: HistoryPoint[] }) => body.points && this.setSeries(a, window, body.points),
-          () => this.series.delete(key),
+        // Marks the series as fresh while the request runs, so it is asked for once.
+        series.set(key, { points: s?.points ?? [], at: Date.now() })
+        getJson(`${base}v1/history/${encodeURIComponent(a)}?window=${window}`).then(
+          (body: { points: HistoryPoint[] }) => setSeries(a, window, body.points),
+          () => series.delete(key),
         )
       }
     }
   }
 
-  private poll() {
+  const poll = () => {
     const round = async () => {
-      const assets = [...this.wanted().keys()]
-      if (!assets.length) return
+      const assets = [...wanted().keys()]
       try {
-        const body: { data?: Quote[]; missing?: string[]; error?: { message: string } } = await getJson(
-          `${this.base}v1/quotes?assets=${assets.map(encodeURIComponent).join(',')}`,
+        // Unknown assets come back in `missing`; a 404 (all of them unknown) is the same answer.
+        const body: { data: Quote[]; missing: string[] } = await getJson(
+          `${base}v1/quotes?assets=${assets.map(encodeURIComponent).join(',')}`,
+          { data: [], missing: assets },
         )
-        for (const q of body.data ?? []) this.put(q)
-        for (const a of body.missing ?? (body.data ? [] : assets)) {
-          this.refuse(a, body.error?.message ?? `Unknown asset "${a}"`)
-        }
-        this.setLive(true)
-        this.fetchHistory()
+        for (const q of body.data) put(q)
+        for (const a of body.missing) refuse(a, `Unknown asset "${a}"`)
+        setLive(true)
+        fetchHistory()
       } catch {
-        this.setLive(false)
+        setLive(false)
       }
     }
-    clearInterval(this.pollTimer)
-    this.pollTimer = setInterval(round, timing.poll)
+    clearInterval(pollTimer)
+    pollTimer = setInterval(round, timing.poll)
     round()
+  }
+
+  globalThis.document?.addEventListener('visibilitychange', () => {
+    tries = 0
+    schedule()
+  })
+
+  return (watch: Watch) => {
+    watches.add(watch)
+    const { assets, listener, window } = watch
+    for (const a of assets) {
+      const q = quotes.get(a)
+      if (q) listener.onQuote(q)
+      const s = window && series.get(`${a} ${window}`)
+      if (s) listener.onHistory(a, window, s.points)
+      const refusal = refused.get(a)
+      if (refusal) listener.onError(a, refusal)
+    }
+    if (live !== undefined) listener.onStatus(live)
+    schedule()
+    return () => {
+      watches.delete(watch)
+      schedule()
+    }
   }
 }
 
-const streams = new Map<string, Stream>()
+const streams = new Map<string, ReturnType<typeof openStream>>()
 
 /**
  * Subscribes a listener to some assets of the server at `base` (a URL ending in '/'), with the
@@ -295,7 +298,7 @@ export function watch(
   listener: Listener,
   window?: HistoryWindow,
 ): () => void {
-  let stream = streams.get(base)
-  if (!stream) streams.set(base, (stream = new Stream(base)))
-  return stream.watch({ assets, listener, window })
+  const stream = streams.get(base) ?? openStream(base)
+  streams.set(base, stream)
+  return stream({ assets, listener, window })
 }

@@ -14,7 +14,6 @@ export const themeStyles = css`
     --bd: var(--pricewire-border, light-dark(#d1d5db, #374151));
     --up: var(--pricewire-up, light-dark(#047857, #34d399));
     --dn: var(--pricewire-down, light-dark(#b91c1c, #f87171));
-    --sk: var(--pricewire-skeleton, light-dark(#e5e7eb, #374151));
     color: var(--fg);
     font-family: var(--pricewire-font, system-ui, sans-serif);
     font-variant-numeric: tabular-nums;
@@ -31,13 +30,15 @@ export const themeStyles = css`
   .dn {
     color: var(--dn);
   }
+  .m,
+  .tag {
+    color: var(--mu);
+  }
   .tag {
     font-size: 0.75em;
-    color: var(--mu);
     border: 1px solid var(--bd);
     border-radius: 1em;
     padding: 0 0.5em;
-    white-space: nowrap;
   }
   .sr {
     position: absolute;
@@ -45,33 +46,31 @@ export const themeStyles = css`
     height: 1px;
     overflow: hidden;
     clip-path: inset(50%);
-    white-space: nowrap;
   }
   .sk {
     display: inline-block;
-    background: var(--sk);
+    background: var(--pricewire-skeleton, var(--bd));
     border-radius: 0.25em;
-    animation: pulse 1.5s ease-in-out infinite;
+    animation: pulse 1.5s infinite;
+  }
+  .fu,
+  .fd {
+    animation: flash 1s;
   }
   .fu {
-    animation: fu 1s;
+    --f: var(--up);
   }
   .fd {
-    animation: fd 1s;
+    --f: var(--dn);
   }
   @keyframes pulse {
     50% {
       opacity: 0.5;
     }
   }
-  @keyframes fu {
+  @keyframes flash {
     from {
-      background: var(--pricewire-flash-up, light-dark(#a7f3d0, #065f46));
-    }
-  }
-  @keyframes fd {
-    from {
-      background: var(--pricewire-flash-down, light-dark(#fecaca, #7f1d1d));
+      background: color-mix(in srgb, var(--f) 30%, transparent);
     }
   }
   @media (prefers-reduced-motion: reduce) {

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { build, defineConfig, type InlineConfig, type Plugin } from 'vite'
 
 /**
  * The widget build: dist/widget.js (one minified ES module with Lit inside, defining the three
  * elements), dist/widget.<hash>.js (the same bytes, for immutable caching), dist/manifest.json, and
- * dist/elements.js (the classes, not defined, also self-contained) from a second build.
+ * dist/elements.js (the classes, not defined, also self-contained) from a second build, and
+ * dist/demo.html (the page the server shows at /).
  */
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -23,15 +25,32 @@ const minifyCss = (): Plugin => ({
         .replace(/\s*([{};,>])\s*/g, '$1')
         .replace(/:\s+/g, ':')
         .replace(/;}/g, '}')
+        .replace(/([ :,(])0\./g, '$1.')
+        .replace(/='([\w-]+)'\]/g, '=$1]')
         .trim()
       return `css\`${min}\``
     })
   },
 })
 
-/** Emits widget.<hash>.js and manifest.json next to widget.js. */
-const hashedCopy = (): Plugin => ({
-  name: 'pricewire:hashed-copy',
+/**
+ * After minification: folds the indentation of Lit templates (a newline and its indent become one
+ * space, which HTML renders the same) and drops leftover pure annotations. Lit's own
+ * `[ \t\n\f\r]` has a bare newline with no indent after it, which this leaves alone.
+ */
+const compact = (): Plugin => ({
+  name: 'pricewire:compact',
+  generateBundle(_, bundle) {
+    for (const chunk of Object.values(bundle)) {
+      if (chunk.type === 'chunk')
+        chunk.code = chunk.code.replace(/\n {2,}/g, ' ').replaceAll('/* @__PURE__ */ ', '')
+    }
+  },
+})
+
+/** Emits widget.<hash>.js, manifest.json and the demo page (demo.html, served at /) next to widget.js. */
+const extras = (): Plugin => ({
+  name: 'pricewire:extras',
   generateBundle(_, bundle) {
     const chunk = bundle['widget.js']
     if (chunk?.type !== 'chunk') return
@@ -44,6 +63,11 @@ const hashedCopy = (): Plugin => ({
       fileName: 'manifest.json',
       source: `${JSON.stringify({ 'widget.js': file, integrity, elements: 'elements.js' }, null, 2)}\n`,
     })
+    this.emitFile({
+      type: 'asset',
+      fileName: 'demo.html',
+      source: readFileSync(`${root}widget/demo/index.html`),
+    })
   },
 })
 
@@ -51,7 +75,7 @@ const library = (entry: string, name: string, plugins: Plugin[], emptyOutDir: bo
   configFile: false,
   root,
   logLevel: 'warn',
-  plugins: [minifyCss(), ...plugins],
+  plugins: [minifyCss(), compact(), ...plugins],
   build: {
     outDir,
     emptyOutDir,
@@ -71,4 +95,4 @@ const elementsBuild = (): Plugin => ({
   },
 })
 
-export default defineConfig(library('index.ts', 'widget', [hashedCopy(), elementsBuild()], true))
+export default defineConfig(library('index.ts', 'widget', [extras(), elementsBuild()], true))

@@ -92,16 +92,19 @@ export class Child {
   }
 
   /** The next IPC message of this type (earlier ones of other types stay queued). */
-  async next<T extends ChildMessage>(type: string, timeoutMs = 30_000): Promise<T> {
+  async next<T extends { type: string }>(type: string, timeoutMs = 30_000): Promise<T> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       const i = this.inbox.findIndex((m) => m.type === type || m.type === 'fatal')
       if (i >= 0) {
         const m = this.inbox.splice(i, 1)[0]!
         if (m.type === 'fatal') throw new Error(`${this.opts.name}: ${String(m.message)}`)
-        return m as T
+        return m as unknown as T
       }
-      if (!this.alive) throw new Error(`${this.opts.name} exited (${this.exitCode}) while waiting for "${type}":\n${this.tail}`)
+      if (!this.alive)
+        throw new Error(
+          `${this.opts.name} exited (${this.exitCode}) while waiting for "${type}":\n${this.tail}`,
+        )
       const left = deadline - Date.now()
       if (left <= 0) throw new Error(`${this.opts.name}: no "${type}" within ${timeoutMs} ms:\n${this.tail}`)
       await new Promise<void>((resolve) => {
@@ -117,7 +120,11 @@ export class Child {
   }
 
   /** Sends a command and waits for its reply message. */
-  async request<T extends ChildMessage>(msg: ChildMessage, replyType: string, timeoutMs = 30_000): Promise<T> {
+  async request<T extends { type: string }>(
+    msg: { cmd: string; [key: string]: unknown },
+    replyType: string,
+    timeoutMs = 30_000,
+  ): Promise<T> {
     this.send(msg)
     return this.next<T>(replyType, timeoutMs)
   }
@@ -151,11 +158,17 @@ export async function stopAll(): Promise<void> {
 }
 
 /** Polls a URL until it answers with `status` (default 200). */
-export async function waitForHttp(url: string, timeoutMs = 20_000, child?: Child, status = 200): Promise<void> {
+export async function waitForHttp(
+  url: string,
+  timeoutMs = 20_000,
+  child?: Child,
+  status = 200,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   let last = ''
   while (Date.now() < deadline) {
-    if (child && !child.alive) throw new Error(`${child.opts.name} exited during start-up:\n${child.output()}`)
+    if (child && !child.alive)
+      throw new Error(`${child.opts.name} exited during start-up:\n${child.output()}`)
     try {
       const res = await fetch(url)
       await res.arrayBuffer()
@@ -166,7 +179,9 @@ export async function waitForHttp(url: string, timeoutMs = 20_000, child?: Child
     }
     await new Promise((r) => setTimeout(r, 50))
   }
-  throw new Error(`${url} not answering ${status} within ${timeoutMs} ms (${last})${child ? `:\n${child.output()}` : ''}`)
+  throw new Error(
+    `${url} not answering ${status} within ${timeoutMs} ms (${last})${child ? `:\n${child.output()}` : ''}`,
+  )
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))

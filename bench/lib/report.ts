@@ -3,7 +3,7 @@ import { round } from './stats.js'
 /** What each benchmark returns and how run.ts prints it. */
 
 export interface Target {
-  op: '<=' | '>=' | '=='
+  op: '<=' | '>=' | '==' | '<' | '>'
   value: number
 }
 
@@ -36,7 +36,17 @@ export function statusOf(f: Figure, thresholds: boolean): Status {
   if (!f.target || !thresholds) return ''
   if (f.value === null || !Number.isFinite(f.value)) return 'MISS'
   const { op, value } = f.target
-  const ok = op === '<=' ? f.value <= value : op === '>=' ? f.value >= value : f.value === value
+  const v = f.value
+  const ok =
+    op === '<='
+      ? v <= value
+      : op === '>='
+        ? v >= value
+        : op === '<'
+          ? v < value
+          : op === '>'
+            ? v > value
+            : v === value
   return ok ? 'PASS' : 'MISS'
 }
 
@@ -68,7 +78,11 @@ export function table(outcomes: readonly BenchOutcome[], thresholds: boolean): s
     }
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)))
-  const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ').trimEnd()
+  const line = (r: string[]) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join(' | ')
+      .trimEnd()
   const sep = widths.map((w) => '-'.repeat(w)).join('-|-')
   let last = ''
   const out = [line(rows[0]!), sep]

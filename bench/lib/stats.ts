@@ -65,7 +65,7 @@ export class LatencyHistogram {
   max = 0
 
   record(ms: number): void {
-    const v = ms < 0 ? 0 : ms
+    const v = Math.max(ms, 0)
     const i = Math.min(LatencyHistogram.size - 1, Math.round(v / LatencyHistogram.resolution))
     this.counts[i]!++
     this.count++

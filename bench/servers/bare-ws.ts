@@ -23,8 +23,8 @@ wss.on('connection', (ws) => {
     }
     if (msg.op !== 'subscribe' || !Array.isArray(msg.assets)) return
     for (const a of msg.assets) {
-      let set = subscribers.get(a)
-      if (!set) subscribers.set(a, (set = new Set()))
+      const set = subscribers.get(a) ?? new Set()
+      subscribers.set(a, set)
       set.add(ws)
       mine.add(a)
     }

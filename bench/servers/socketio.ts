@@ -28,7 +28,9 @@ sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => {
 
 sub
   .subscribe(channel)
-  .then(() => http.listen(0, '127.0.0.1', () => reply('ready', { port: (http.address() as { port: number }).port })))
+  .then(() =>
+    http.listen(0, '127.0.0.1', () => reply('ready', { port: (http.address() as { port: number }).port })),
+  )
   .catch(fatal)
 process.on('SIGTERM', () => process.exit(0))
 process.on('disconnect', () => process.exit(0))

@@ -11,7 +11,9 @@ import { ApiError } from './errors.js'
 export function resolveAsset(registry: AssetRegistry, ref: string): Asset {
   const asset = registry.resolve(ref)
   if (asset) return asset
-  const candidates = registry.assets.filter((a) => a.symbol.toUpperCase() === ref.toUpperCase()).map((a) => a.id)
+  const candidates = registry.assets
+    .filter((a) => a.symbol.toUpperCase() === ref.toUpperCase())
+    .map((a) => a.id)
   if (candidates.length > 1) {
     throw new ApiError(
       404,
@@ -45,7 +47,9 @@ export function planAssetList(registry: AssetRegistry, list: string): AssetListP
   const ids = [...new Set(refs.flatMap((r) => (r.id ? [r.id] : [])))]
   if (ids.length === 0) {
     const missing = refs.map((r) => r.ref)
-    throw new ApiError(404, 'unknown_assets', `unknown assets: ${missing.slice(0, 10).join(', ')}`, { missing })
+    throw new ApiError(404, 'unknown_assets', `unknown assets: ${missing.slice(0, 10).join(', ')}`, {
+      missing,
+    })
   }
   return { ids, refs }
 }

@@ -66,7 +66,11 @@ interface ValidationIssue {
 /** Maps anything thrown in a request to the status and body the client gets. */
 export function toErrorAnswer(err: unknown): ErrorAnswer {
   if (err instanceof ApiError) {
-    const error = { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) }
+    const error = {
+      code: err.code,
+      message: err.message,
+      ...(err.details === undefined ? {} : { details: err.details }),
+    }
     return { status: err.statusCode, body: { error }, headers: err.headers, unexpected: false }
   }
   const e = (err ?? {}) as Partial<FastifyError> & { validation?: ValidationIssue[] }
@@ -82,12 +86,20 @@ export function toErrorAnswer(err: unknown): ErrorAnswer {
     const message = first
       ? `invalid ${where}${first.path === '/' ? '' : ` ${first.path.slice(1)}`}: ${first.message}`
       : `invalid ${where}`
-    return { status: 400, body: { error: { code: 'invalid_request', message, details: { issues } } }, unexpected: false }
+    return {
+      status: 400,
+      body: { error: { code: 'invalid_request', message, details: { issues } } },
+      unexpected: false,
+    }
   }
   const status = typeof e.statusCode === 'number' ? e.statusCode : 500
   if (status >= 400 && status < 500) {
     const code = (e.code && CODE_BY_FASTIFY_CODE[e.code]) ?? CODE_BY_STATUS[status] ?? 'bad_request'
-    return { status, body: { error: { code, message: clip(e.message || STATUS_CODES[status] || 'bad request') } }, unexpected: false }
+    return {
+      status,
+      body: { error: { code, message: clip(e.message || STATUS_CODES[status] || 'bad request') } },
+      unexpected: false,
+    }
   }
   if (e.code === 'FST_UNDER_PRESSURE') {
     return {
@@ -99,7 +111,12 @@ export function toErrorAnswer(err: unknown): ErrorAnswer {
   const known = status === 503 ? 'unavailable' : 'internal_error'
   return {
     status: status >= 500 && status < 600 ? status : 500,
-    body: { error: { code: known, message: known === 'unavailable' ? 'service unavailable' : 'internal server error' } },
+    body: {
+      error: {
+        code: known,
+        message: known === 'unavailable' ? 'service unavailable' : 'internal server error',
+      },
+    },
     unexpected: true,
   }
 }

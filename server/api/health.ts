@@ -8,11 +8,9 @@ export const healthRoutes: FastifyPluginAsync<PluginOptions> = async (app, { ctx
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
     const readiness = ctx.engine.readiness()
     if (!readiness.ready) {
-      return reply
-        .code(503)
-        .send({
-          error: { code: 'not_ready', message: readiness.reason, details: { engine: ctx.engine.kind } },
-        })
+      return reply.code(503).send({
+        error: { code: 'not_ready', message: readiness.reason, details: { engine: ctx.engine.kind } },
+      })
     }
     return { status: 'ready', engine: ctx.engine.kind, node: ctx.config.nodeId }
   })

@@ -29,7 +29,7 @@ export function cacheControlFor(pollMs: number): string {
 export function sendCached(
   req: FastifyRequest,
   reply: FastifyReply,
-  body: Buffer,
+  body: string,
   etag: string,
   contentType: string,
   cacheControl: string,

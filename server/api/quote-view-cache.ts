@@ -4,7 +4,7 @@ import { isStale, withFreshness } from '../freshness.js'
 
 export interface QuoteViewSpec<P, V> {
   /** What a key asks for (e.g. the resolved asset ids of `pol,US`). May throw an ApiError; never cached then. */
-  plan(key: string): P
+  plan?(key: string): P
   ids(plan: P): readonly string[]
   /** Builds the representation from the quotes (freshness applied; undefined = no quote yet). May throw. */
   render(plan: P, quotes: readonly (Quote | undefined)[]): V
@@ -40,12 +40,13 @@ export class QuoteViewCache<P, V> {
     private readonly maxBytes = 8 * 1024 * 1024,
   ) {}
 
-  get(key: string): V {
+  /** The current view for key; `makePlan` (default: the spec's) runs only when the key is new. */
+  get(key: string, makePlan?: (key: string) => P): V {
     const now = Date.now()
     const ready = this.engine.readiness().ready
     const entry = this.entries.get(key)
     if (entry && this.isCurrent(entry, now, ready)) return entry.view
-    const plan = entry ? entry.plan : this.spec.plan(key)
+    const plan = entry ? entry.plan : this.makePlan(key, makePlan)
     const ids = entry ? entry.ids : this.spec.ids(plan)
     const seen = ids.map((id) => this.engine.latest(id))
     const stale = seen.map((q) => (q ? isStale(q, now, this.staleMs, ready) : false))
@@ -53,6 +54,12 @@ export class QuoteViewCache<P, V> {
     const view = this.spec.render(plan, quotes)
     this.store(key, { plan, ids, seen, stale, view, bytes: this.spec.size(view) + key.length * 2 + 200 })
     return view
+  }
+
+  private makePlan(key: string, given: ((key: string) => P) | undefined): P {
+    const make = given ?? this.spec.plan
+    if (!make) throw new Error(`QuoteViewCache: no plan for ${key}`)
+    return make(key)
   }
 
   get size(): number {

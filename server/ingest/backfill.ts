@@ -65,7 +65,14 @@ export async function backfillAsset(opts: {
         const candles = await c.source.fetchCandles(c.market, resolution, BACKFILL_LIMIT[resolution])
         const now = Date.now()
         const points = candlesToPoints(candles, resolution, rate, now)
-        if (points.length === 0 || !opts.active()) continue
+        if (!opts.active()) return filled
+        if (points.length === 0) {
+          logger.warn(
+            { asset, resolution, source: c.source.id, market: c.market, candles: candles.length },
+            `${asset}: no usable candles from ${c.source.id}`,
+          )
+          continue
+        }
         book.set(asset, resolution, [...book.get(asset, resolution), ...points], now)
         await engine.appendHistory(asset, resolution, points)
         filled.push(resolution)

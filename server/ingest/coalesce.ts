@@ -21,6 +21,7 @@ export class Coalescer {
   private readonly gapMs: number
   private readonly now: () => number
   private timer: NodeJS.Timeout | undefined
+  private timerDueAt = Number.POSITIVE_INFINITY
   private running: Promise<void> | undefined
   private stopped = false
 
@@ -50,6 +51,7 @@ export class Coalescer {
     this.pending.clear()
     if (this.timer) clearTimeout(this.timer)
     this.timer = undefined
+    this.timerDueAt = Number.POSITIVE_INFINITY
   }
 
   /** Accepts marks again after stop(), with a clean rate history. */
@@ -64,13 +66,18 @@ export class Coalescer {
   }
 
   private schedule(): void {
-    if (this.timer || this.running || this.pending.size === 0 || this.stopped) return
+    if (this.running || this.pending.size === 0 || this.stopped) return
     let earliest = Number.POSITIVE_INFINITY
     for (const k of this.pending) earliest = Math.min(earliest, this.dueAt(k))
+    // A key due sooner than the armed timer (a quiet key behind a busy one) re-arms it.
+    if (this.timer && earliest >= this.timerDueAt) return
+    if (this.timer) clearTimeout(this.timer)
     // setTimeout even when due now: marks made in the same turn join one batch.
     const delay = Math.max(0, Math.ceil(earliest - this.now()))
+    this.timerDueAt = earliest
     this.timer = setTimeout(() => {
       this.timer = undefined
+      this.timerDueAt = Number.POSITIVE_INFINITY
       this.run()
     }, delay)
   }

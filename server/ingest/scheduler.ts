@@ -116,9 +116,15 @@ export class SourcePoller {
     }
   }
 
-  /** Whether a poll may start now: interval elapsed, Retry-After respected, breaker allows, none in flight. */
-  due(now: number): boolean {
-    return !this.polling && now >= this.nextAt && now >= this.notBefore && this.breaker.canRequest(now)
+  /**
+   * Whether a poll may start now: interval elapsed (within `slackMs`, so that a cycle timer firing a
+   * millisecond early does not skip a whole cycle), Retry-After respected (strictly), breaker allows,
+   * none in flight.
+   */
+  due(now: number, slackMs = 0): boolean {
+    return (
+      !this.polling && now + slackMs >= this.nextAt && now >= this.notBefore && this.breaker.canRequest(now)
+    )
   }
 
   get inFlight(): Promise<PollResult | undefined> | undefined {
@@ -246,7 +252,12 @@ export class PollLoop {
   private generation = 0
   private cycling: Promise<void> | undefined
 
-  constructor(private readonly opts: PollLoopOptions) {}
+  /** Timers drift by a few ms: a source due within this much of the cycle start is polled in it. */
+  private readonly slackMs: number
+
+  constructor(private readonly opts: PollLoopOptions) {
+    this.slackMs = Math.min(100, Math.floor(opts.pollMs / 5))
+  }
 
   start(): void {
     if (this.running) return
@@ -278,7 +289,7 @@ export class PollLoop {
     const inFlight: Promise<unknown>[] = []
     for (const p of this.opts.pollers) {
       void p.refreshMarkets(now)
-      if (!p.due(now)) continue
+      if (!p.due(now, this.slackMs)) continue
       inFlight.push(
         p.poll(now).then((result) => {
           if (result && generation === this.generation) this.opts.onTicks(result)

@@ -62,7 +62,11 @@ export class Connection {
 
   /** A quotes frame shared by every connection with the same quotes in this chunk (bits of mask). */
   deliverQuotes(frame: Buffer, assets: readonly string[], fragments: readonly string[], mask: number): void {
-    if (this.pending === null && this.holds === 0 && this.ws.bufferedAmount <= this.hub.limits.queueSoftBytes) {
+    if (
+      this.pending === null &&
+      this.holds === 0 &&
+      this.ws.bufferedAmount <= this.hub.limits.queueSoftBytes
+    ) {
       this.write(frame)
       return
     }
@@ -186,7 +190,10 @@ export class Connection {
     if (this.closed) return
     const limits = this.hub.limits
     const now = Date.now()
-    this.tokens = Math.min(limits.messageBurst, this.tokens + ((now - this.tokensAt) * limits.messagesPerSec) / 1000)
+    this.tokens = Math.min(
+      limits.messageBurst,
+      this.tokens + ((now - this.tokensAt) * limits.messagesPerSec) / 1000,
+    )
     this.tokensAt = now
     if (this.tokens < 1) {
       this.reject(now, 'rate_limited', `more than ${limits.messagesPerSec} messages per second; slow down`)
@@ -216,7 +223,11 @@ export class Connection {
     if (!parsed.success) {
       const op = (json as { op?: unknown } | null)?.op
       if (typeof json === 'object' && json !== null && typeof op === 'string' && !KNOWN_OPS.has(op)) {
-        this.reject(now, 'unknown_op', `unknown op ${JSON.stringify(op.slice(0, 40))}: use subscribe, unsubscribe or ping`)
+        this.reject(
+          now,
+          'unknown_op',
+          `unknown op ${JSON.stringify(op.slice(0, 40))}: use subscribe, unsubscribe or ping`,
+        )
         return
       }
       const issue = parsed.error.issues[0]!
@@ -244,19 +255,30 @@ export class Connection {
     }
   }
 
+  /**
+   * Subscribes the known assets (up to the limit) and answers with one snapshot of the newly
+   * subscribed ones. With `history`, the snapshot carries the window of every known asset named,
+   * already subscribed ones too, so a client can ask for a sparkline later.
+   */
   private subscribe(msg: SubscribeMessage): void {
     const { registry, limits } = this.hub
     const unknown: string[] = []
     const refused: string[] = []
     const added: string[] = []
+    const named: string[] = []
     for (const name of new Set(msg.assets)) {
       const asset = registry.resolve(name)?.id
-      if (asset === undefined) unknown.push(name)
-      else if (this.subs.has(asset) || added.includes(asset)) continue
+      if (asset === undefined) {
+        unknown.push(name)
+        continue
+      }
+      if (named.includes(asset)) continue
+      if (this.subs.has(asset)) named.push(asset)
       else if (this.subs.size >= limits.maxSubscriptions) refused.push(name)
       else {
         this.hub.subscribe(this, asset)
         added.push(asset)
+        named.push(asset)
       }
     }
     if (unknown.length) this.sendError('unknown_assets', `unknown assets: ${unknown.join(', ')}`, unknown)
@@ -267,21 +289,21 @@ export class Connection {
         refused,
       )
     }
-    if (added.length === 0) return
     const window = msg.history
     if (window === undefined) {
-      this.writeSnapshot(added)
+      if (added.length) this.writeSnapshot(added)
       return
     }
+    if (named.length === 0) return
     // Updates wait until the snapshot (with its history) is out, so they never overtake it.
     this.holds++
-    void Promise.all(added.map((asset) => this.hub.history.get(asset, window))).then((points) => {
+    void Promise.all(named.map((asset) => this.hub.history.get(asset, window))).then((points) => {
       this.holds--
       if (this.closed) return
       const history = new Map<string, string>()
-      for (let i = 0; i < added.length; i++) {
+      for (let i = 0; i < named.length; i++) {
         const json = points[i]
-        if (json !== null && json !== undefined && this.subs.has(added[i]!)) history.set(added[i]!, json)
+        if (json !== null && json !== undefined && this.subs.has(named[i]!)) history.set(named[i]!, json)
       }
       this.writeSnapshot(added, history)
       this.tryFlush()

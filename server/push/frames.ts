@@ -28,7 +28,10 @@ export function quotesFrame(fragments: Iterable<string>): string {
 }
 
 /** history: asset → JSON array of points, already serialised. */
-export function snapshotFrame(quoteFragments: readonly string[], history?: ReadonlyMap<string, string>): string {
+export function snapshotFrame(
+  quoteFragments: readonly string[],
+  history?: ReadonlyMap<string, string>,
+): string {
   let frame = `${SNAPSHOT_HEAD}${quoteFragments.join(',')}]`
   if (history) {
     const parts: string[] = []

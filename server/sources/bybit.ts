@@ -37,7 +37,8 @@ const INTERVAL: Record<Resolution, string> = { '5m': '5', '1h': '60' }
 /** Bybit's "too many visits" retCode, sent with HTTP 200. */
 const RATE_LIMIT_CODE = 10006
 
-const tickerRow = (ts: number | null) =>
+/** One spot ticker row stamped `ts`; the `tickers.<symbol>` WebSocket topic pushes the same fields (streams/bybit.ts). */
+export const tickerRow = (ts: number | null) =>
   z
     .object({
       symbol: z.string(),

@@ -37,7 +37,8 @@ const BAR: Record<Resolution, string> = { '5m': '5m', '1h': '1H' }
 /** OKX's "too many requests" code, sent with HTTP 429 or 200. */
 const RATE_LIMIT_CODE = '50011'
 
-const TickerRow = z
+/** One ticker row; the `tickers` WebSocket channel pushes the same rows (streams/okx.ts). */
+export const TickerRow = z
   .object({
     instId: z.string(),
     last: priceField,

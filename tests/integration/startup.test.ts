@@ -8,7 +8,11 @@ import { startRedis, type TestRedis } from '../helpers/redis-server.js'
 const root = new URL('../../', import.meta.url).pathname
 
 /** Runs server/main.ts as a real process, as `npm start` does after building. */
-function run(env: Record<string, string>): { proc: ChildProcess; output: () => string; exit: Promise<number | null> } {
+function run(env: Record<string, string>): {
+  proc: ChildProcess
+  output: () => string
+  exit: Promise<number | null>
+} {
   let out = ''
   const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: root,
@@ -45,11 +49,16 @@ describe('start-up', () => {
   it('PORT=abc exits 1 with one line naming PORT', async () => {
     const r = run({ PORT: 'abc' })
     expect(await r.exit).toBe(1)
-    expect(r.output().trim()).toBe('pricewire: configuration error: PORT="abc" is invalid: expected an integer from 0 to 65535')
+    expect(r.output().trim()).toBe(
+      'pricewire: configuration error: PORT="abc" is invalid: expected an integer from 0 to 65535',
+    )
   })
 
   it('an invalid registry file exits 1 naming the asset and field', async () => {
-    const r = run({ PORT: String(await freePort()), PRICEWIRE_ASSETS_FILE: `${root}tests/fixtures/registry-invalid.json` })
+    const r = run({
+      PORT: String(await freePort()),
+      PRICEWIRE_ASSETS_FILE: `${root}tests/fixtures/registry-invalid.json`,
+    })
     expect(await r.exit).toBe(1)
     expect(r.output()).toMatch(/asset "pol": field markets\.0\.quote/)
   })
@@ -75,7 +84,12 @@ describe('start-up', () => {
 
   it('with REDIS_URL: the Redis engine, said by /readyz and the start-up log', async () => {
     const port = await freePort()
-    const r = run({ PORT: String(port), REDIS_URL: redis.url, PRICEWIRE_SOURCES: 'simulated', PRICEWIRE_POLL_MS: '500' })
+    const r = run({
+      PORT: String(port),
+      REDIS_URL: redis.url,
+      PRICEWIRE_SOURCES: 'simulated',
+      PRICEWIRE_POLL_MS: '500',
+    })
     try {
       await waitHttp(`http://127.0.0.1:${port}/healthz`, 8_000)
       const ready = await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()
@@ -90,7 +104,11 @@ describe('start-up', () => {
   it('with REDIS_URL pointing nowhere: starts, /healthz 200, /readyz 503 with the reason', async () => {
     const port = await freePort()
     const dead = await freePort()
-    const r = run({ PORT: String(port), REDIS_URL: `redis://127.0.0.1:${dead}`, PRICEWIRE_SOURCES: 'simulated' })
+    const r = run({
+      PORT: String(port),
+      REDIS_URL: `redis://127.0.0.1:${dead}`,
+      PRICEWIRE_SOURCES: 'simulated',
+    })
     try {
       expect((await waitHttp(`http://127.0.0.1:${port}/healthz`, 8_000)).status).toBe(200)
       const res = await fetch(`http://127.0.0.1:${port}/readyz`)
@@ -112,7 +130,9 @@ describe('deployment files', () => {
       expect(doc.services[name].healthcheck.test.join(' ')).toContain('/readyz')
     }
     expect(doc.services.lb.image).toMatch(/^nginx/)
-    expect(readFileSync(`${root}deploy/nginx.conf`, 'utf8')).toMatch(/proxy_set_header Upgrade \$http_upgrade/)
+    expect(readFileSync(`${root}deploy/nginx.conf`, 'utf8')).toMatch(
+      /proxy_set_header Upgrade \$http_upgrade/,
+    )
   })
 
   it('the image runs the same entry point as npm start', () => {

@@ -1,6 +1,5 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Quote, type QuoteCurrency, type SourceId, type Tick } from '../../shared/quote.js'
 import {
   type AggregateInput,
   aggregateQuote,
@@ -10,6 +9,7 @@ import {
   weightedMedian,
 } from '../../server/ingest/aggregate.js'
 import { stablecoinRates, tickTime } from '../../server/ingest/stablecoins.js'
+import { Quote, type QuoteCurrency, type SourceId, type Tick } from '../../shared/quote.js'
 import { makeQuote } from '../helpers/quotes.js'
 
 const NOW = 1_800_000_000_000
@@ -53,10 +53,10 @@ function input(ticks: MarketTick[], over: Partial<AggregateInput> = {}): Aggrega
 
 describe('toUsd', () => {
   it('converts a USDT market with the live rate: price, quote volume, high, low', () => {
-    const c = toUsd(
-      mt(tick('binance', 0.25, { quoteVolume: 1000, high24h: 0.3, low24h: 0.2 }), 'USDT'),
-      { USDT: 0.998, USDC: null },
-    )
+    const c = toUsd(mt(tick('binance', 0.25, { quoteVolume: 1000, high24h: 0.3, low24h: 0.2 }), 'USDT'), {
+      USDT: 0.998,
+      USDC: null,
+    })
     expect(c?.price).toBeCloseTo(0.2495, 10)
     expect(c?.volumeUsd).toBeCloseTo(998, 8)
     expect(c?.high).toBeCloseTo(0.2994, 10)
@@ -197,7 +197,13 @@ describe('aggregateQuote', () => {
     expect(q.volatility24h).toBe(3.2)
     expect(q.seq).toBe(7)
     expect(q.updatedAt).toBe(NOW)
-    expect(q).toMatchObject({ stale: false, approximate: false, simulated: false, currency: 'USD', asset: 'pol' })
+    expect(q).toMatchObject({
+      stale: false,
+      approximate: false,
+      simulated: false,
+      currency: 'USD',
+      asset: 'pol',
+    })
     expect(q.sources).toEqual([
       { source: 'binance', market: 'binance-POL', price: 0.25, volume24h: 3000, ts: NOW - 1000 },
       { source: 'bybit', market: 'bybit-POL', price: 0.251, volume24h: 500, ts: NOW - 1000 },
@@ -207,7 +213,10 @@ describe('aggregateQuote', () => {
 
   it('ignores ticks older than the freshness limit', () => {
     const r = aggregateQuote(
-      input([mt(tick('binance', 0.25)), mt(tick('okx', 0.3, { ts: NOW - 61_000, receivedAt: NOW - 61_000 }))]),
+      input([
+        mt(tick('binance', 0.25)),
+        mt(tick('okx', 0.3, { ts: NOW - 61_000, receivedAt: NOW - 61_000 })),
+      ]),
     )
     expect(r.quote?.price).toBe(0.25)
     expect(r.quote?.sources.map((s) => s.source)).toEqual(['binance'])
@@ -234,7 +243,13 @@ describe('aggregateQuote', () => {
 
   it('leaves 24 h figures null when history is unknown', () => {
     const q = aggregateQuote(input([mt(tick('binance', 0.25))])).quote!
-    expect(q).toMatchObject({ change24h: null, open24h: null, volatility24h: null, marketCap: null, high24h: null })
+    expect(q).toMatchObject({
+      change24h: null,
+      open24h: null,
+      volatility24h: null,
+      marketCap: null,
+      high24h: null,
+    })
   })
 
   it('republishes the last price as stale when no source is fresh', () => {
@@ -253,16 +268,21 @@ describe('aggregateQuote properties', () => {
   const currency = fc.constantFrom<QuoteCurrency>('USD', 'USDT', 'USDC')
   const rate = fc.option(fc.double({ min: 0.95, max: 1.05, noNaN: true }), { nil: null })
   const price = fc.double({ min: 1e-8, max: 1e7, noNaN: true, noDefaultInfinity: true })
-  const volume = fc.option(fc.double({ min: 0, max: 1e12, noNaN: true, noDefaultInfinity: true }), { nil: null })
+  const volume = fc.option(fc.double({ min: 0, max: 1e12, noNaN: true, noDefaultInfinity: true }), {
+    nil: null,
+  })
   const sources: SourceId[] = ['binance', 'okx', 'bybit', 'mexc', 'gate', 'kucoin', 'coinbase', 'kraken']
 
   it('always yields a valid quote whose price is finite, positive and within the accepted inputs', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ price, volume, base: volume, currency, age: fc.integer({ min: 0, max: 120_000 }) }), {
-          minLength: 1,
-          maxLength: 8,
-        }),
+        fc.array(
+          fc.record({ price, volume, base: volume, currency, age: fc.integer({ min: 0, max: 120_000 }) }),
+          {
+            minLength: 1,
+            maxLength: 8,
+          },
+        ),
         rate,
         rate,
         fc.double({ min: 0.1, max: 50, noNaN: true }),

@@ -28,7 +28,11 @@ describe('asset registry', () => {
   it.each([
     [{ assets: [{ id: 'POL', symbol: 'POL', name: 'x', markets: [] }] }, /asset "POL": field id/],
     [
-      { assets: [{ id: 'pol', symbol: 'POL', name: 'x', markets: [{ source: 'ftx', symbol: 'X', quote: 'USD' }] }] },
+      {
+        assets: [
+          { id: 'pol', symbol: 'POL', name: 'x', markets: [{ source: 'ftx', symbol: 'X', quote: 'USD' }] },
+        ],
+      },
       /asset "pol": field markets\.0\.source/,
     ],
     [{ assets: [{ symbol: 'POL', name: 'x', markets: [] }] }, /asset #1: field id/],

@@ -6,7 +6,17 @@ describe('config', () => {
     const c = loadConfig({})
     expect(c.port).toBe(8080)
     expect(c.redisUrl).toBeUndefined()
-    expect(c.sources).toEqual(['binance', 'okx', 'bybit', 'mexc', 'gate', 'kucoin', 'coinbase', 'kraken', 'coingecko'])
+    expect(c.sources).toEqual([
+      'binance',
+      'okx',
+      'bybit',
+      'mexc',
+      'gate',
+      'kucoin',
+      'coinbase',
+      'kraken',
+      'coingecko',
+    ])
     expect(c.sources).not.toContain('simulated')
     expect(c.rateLimit).toBe(600)
     expect(c.ws.maxPerIp).toBe(50)
@@ -44,7 +54,10 @@ describe('config', () => {
     expect(c.allowedOrigins).toEqual(['https://a.example', 'https://b.example'])
     expect(c.trustProxy).toBe(1)
     expect(loadConfig({ PRICEWIRE_TRUST_PROXY: 'true' }).trustProxy).toBe(true)
-    expect(loadConfig({ PRICEWIRE_TRUST_PROXY: '10.0.0.0/8,127.0.0.1' }).trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1'])
+    expect(loadConfig({ PRICEWIRE_TRUST_PROXY: '10.0.0.0/8,127.0.0.1' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+    ])
     expect(c.redisUrl).toBe('redis://127.0.0.1:6380')
   })
 })

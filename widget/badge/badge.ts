@@ -22,7 +22,6 @@ const LABELS: Record<Stat, string> = {
 export class PricewireBadge extends PricewireElement {
   static override styles = [themeStyles, badgeStyles]
   static override properties = {
-    ...PricewireElement.properties,
     asset: {},
     show: {},
   }
@@ -43,7 +42,9 @@ export class PricewireBadge extends PricewireElement {
       html`<span class="v ${stat}">${q ? content(q) : html`<span class="sk">&nbsp;</span>`}</span>`
     if (!q && error) return html`<span part="badge" class="b">${id.toUpperCase()} ⚠ ${error}</span>`
     // Markers here change no width (a dotted underline and hidden text): the sentence must not move.
-    const note = q && [q.simulated && 'simulated', (q.stale || this.live === false) && 'stale'].filter(Boolean).join(', ')
+    const note =
+      q &&
+      [q.simulated && 'simulated', (q.stale || this.live === false) && 'stale'].filter(Boolean).join(', ')
     return html`<span part="badge" class="b ${note ? 'note' : ''}" title=${note ? `Price ${note}` : ''} aria-busy=${!q}>${value('price', (q) => html`<span part="symbol">${q.symbol}</span> <span part="price" data-a=${q.asset}>${this.price(q)}</span>`)}${stats.map(
       (s): TemplateResult =>
         s === 'change'

@@ -7,7 +7,7 @@ export const cardStyles = css`
     vertical-align: top;
     width: var(--pricewire-card-width, 16rem);
     font-size: 14px;
-    line-height: 1.25rem;
+    line-height: 1.5rem;
   }
   :host([variant='chart']) {
     width: var(--pricewire-card-width, 24rem);
@@ -23,25 +23,27 @@ export const cardStyles = css`
     overflow: hidden;
   }
   :host([variant='chart']) .card {
-    height: 17rem;
+    height: 17.5rem;
   }
   .hd,
   .pr {
     display: flex;
     align-items: center;
     gap: 0.5rem;
-    height: 1.5rem;
     white-space: nowrap;
   }
   .pr {
     height: 2.5rem;
-    align-items: baseline;
   }
   .logo {
     flex: none;
     width: 1.5rem;
     height: 1.5rem;
     border-radius: 50%;
+    text-align: center;
+    font-weight: 700;
+    color: var(--bg);
+    background: var(--fg);
   }
   .nm {
     flex: 1;
@@ -49,31 +51,27 @@ export const cardStyles = css`
     overflow: hidden;
     text-overflow: ellipsis;
   }
-  .nm span {
+  .nm .m {
     font-weight: 400;
-    color: var(--mu);
   }
   .p {
     font-size: 1.5rem;
-    line-height: 2.5rem;
     font-weight: 650;
-    border-radius: 0.25rem;
   }
-  .chg {
-    font-weight: 500;
-  }
-  .spark {
+  .spark,
+  .chart {
     display: block;
-    width: 100%;
     height: 2.5rem;
-    margin-top: 0.25rem;
+  }
+  svg {
+    width: 100%;
+    height: 100%;
   }
   path {
     fill: none;
     stroke: currentColor;
     stroke-width: 1.5;
     vector-effect: non-scaling-stroke;
-    stroke-linejoin: round;
   }
   .area {
     fill: currentColor;
@@ -82,41 +80,27 @@ export const cardStyles = css`
   }
   .range {
     margin-left: auto;
-    display: flex;
-    gap: 0.25rem;
   }
   button {
     font: inherit;
-    font-size: 0.85em;
     color: var(--mu);
     background: none;
     border: 1px solid var(--bd);
-    border-radius: 0.375rem;
-    padding: 0 0.5rem;
-    cursor: pointer;
+    border-radius: 0.4rem;
   }
-  button[aria-pressed='true'] {
+  [aria-pressed='true'] {
     color: var(--bg);
     background: var(--fg);
-    border-color: var(--fg);
   }
   .chart {
-    display: block;
     position: relative;
     height: 11rem;
     margin-top: 0.5rem;
     touch-action: pan-y;
-    outline-offset: 2px;
-  }
-  .chart svg {
-    display: block;
-    width: 100%;
-    height: 100%;
   }
   .x {
     stroke: var(--mu);
-    stroke-width: 1;
-    stroke-dasharray: 3 3;
+    stroke-dasharray: 3;
   }
   .dot {
     stroke-width: 8;
@@ -125,23 +109,15 @@ export const cardStyles = css`
   .tip {
     position: absolute;
     top: 0;
-    padding: 0.125rem 0.5rem;
-    font-size: 0.85em;
+    padding: 0 0.5rem;
     background: var(--bg);
     border: 1px solid var(--bd);
-    border-radius: 0.375rem;
-    white-space: nowrap;
-    pointer-events: none;
+    border-radius: 0.4rem;
   }
   .hd .sk:last-child {
     width: 8rem;
   }
   .pr .sk {
     width: 6rem;
-    line-height: 1.75rem;
-  }
-  .err {
-    margin: 0.5rem 0 0;
-    color: var(--mu);
   }
 `

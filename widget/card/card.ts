@@ -2,7 +2,7 @@ import { html, svg } from 'lit'
 import { formatPrice, formatTime } from '../../shared/format.js'
 import type { HistoryPoint, HistoryWindow, Quote } from '../../shared/quote.js'
 import { PricewireElement } from '../element.js'
-import { areaPath, fit, linePath } from '../sparkline.js'
+import { areaPath, linePath, scaleToBox } from '../sparkline.js'
 import { themeStyles } from '../theme.styles.js'
 import { cardStyles } from './card.styles.js'
 
@@ -17,7 +17,6 @@ const CHART = [300, 120] as const
 export class PricewireCard extends PricewireElement {
   static override styles = [themeStyles, cardStyles]
   static override properties = {
-    ...PricewireElement.properties,
     asset: {},
     variant: { reflect: true },
     logo: {},
@@ -33,9 +32,9 @@ export class PricewireCard extends PricewireElement {
   declare period: HistoryWindow
   /** Index of the point under the crosshair. */
   declare hover: number | undefined
-  private history: HistoryPoint[] = []
-  private historyWindow: HistoryWindow | undefined
-  private shown: HistoryPoint[] = []
+  #history: HistoryPoint[] = []
+  #historyWindow: HistoryWindow | undefined
+  #shown: HistoryPoint[] = []
 
   constructor() {
     super()
@@ -51,14 +50,14 @@ export class PricewireCard extends PricewireElement {
   }
 
   override onHistory(_asset: string, window: HistoryWindow, points: HistoryPoint[]) {
-    this.history = points
-    this.historyWindow = window
+    this.#history = points
+    this.#historyWindow = window
     this.requestUpdate()
   }
 
   /** History plus the live price as the newest point. */
-  private points(q: Quote): HistoryPoint[] {
-    const history = this.historyWindow === this.range() ? this.history : []
+  #points(q: Quote): HistoryPoint[] {
+    const history = this.#historyWindow === this.range() ? this.#history : []
     const last = history.at(-1)
     return last && last[0] >= q.updatedAt ? history : [...history, [q.updatedAt, q.price]]
   }
@@ -67,34 +66,34 @@ export class PricewireCard extends PricewireElement {
     const id = this.ids()[0] ?? ''
     const q = this.quotes[id]
     const chart = this.variant === 'chart'
-    return html`<div part="card" class="card">${q ? this.body(q, chart) : this.empty(id, chart)}</div>
+    return html`<div part="card" class="card">${q ? this.#body(q, chart) : this.#empty(id, chart)}</div>
       <span class="sr" aria-live="polite">${this.said}</span>`
   }
 
-  private empty(id: string, chart: boolean) {
+  #empty(id: string, chart: boolean) {
     const error = id ? this.failure(id) : 'No asset set'
-    if (error) return html`<div class="hd">${id.toUpperCase()}</div><p class="err" role="status">⚠ ${error}</p>`
+    if (error) return html`<div class="hd">${id.toUpperCase()}</div><p class="m" role="status">⚠ ${error}</p>`
     return html`<div class="hd" aria-busy="true"><span class="sk logo"></span><span class="sk">&nbsp;</span></div>
       <div class="pr"><span class="sk">&nbsp;</span></div>
       <span class="sk ${chart ? 'chart' : 'spark'}"></span>
       <span class="sr">Loading price</span>`
   }
 
-  private body(q: Quote, chart: boolean) {
+  #body(q: Quote, chart: boolean) {
     const dir = (q.change24h ?? 0) >= 0 ? 'up' : 'dn'
-    const points = this.points(q)
+    const points = this.#points(q)
     return html`<div class="hd">
         ${this.logo ? html`<img part="logo" class="logo" src=${this.logo} alt="" />` : monogram(q)}
-        <span part="name" class="nm">${q.name} <span part="symbol">(${q.symbol})</span></span>
+        <span part="name" class="nm">${q.name} <span part="symbol" class="m">(${q.symbol})</span></span>
         ${this.markers(q)}
       </div>
       <div class="pr">
         <span part="price" class="p" data-a=${q.asset}>${this.price(q)}</span>${this.change(q)}
-        ${chart ? this.toggle() : ''}
+        ${chart ? this.#toggle() : ''}
       </div>
       ${
         chart
-          ? this.chart(q, points, dir)
+          ? this.#chart(q, points, dir)
           : html`<svg part="sparkline" class="spark ${dir}" viewBox="0 0 100 30" preserveAspectRatio="none" aria-hidden="true">
               <path class="area" d=${areaPath(points, SPARK[0], SPARK[1], 2)} />
               <path d=${linePath(points, SPARK[0], SPARK[1], 2)} />
@@ -102,7 +101,7 @@ export class PricewireCard extends PricewireElement {
       }`
   }
 
-  private toggle() {
+  #toggle() {
     return html`<span class="range" role="group" aria-label="Chart range">${(['24h', '7d'] as const).map(
       (w) =>
         html`<button part="toggle" aria-pressed=${w === this.period} @click=${() => {
@@ -112,10 +111,10 @@ export class PricewireCard extends PricewireElement {
     )}</span>`
   }
 
-  private chart(q: Quote, points: HistoryPoint[], dir: string) {
+  #chart(q: Quote, points: HistoryPoint[], dir: string) {
     const [w, h] = CHART
-    this.shown = points
-    const s = fit(points, w, h, 6)
+    this.#shown = points
+    const s = scaleToBox(points, w, h, 6)
     const p = this.hover === undefined ? undefined : points[this.hover]
     let lo = q.price
     let hi = q.price
@@ -125,7 +124,7 @@ export class PricewireCard extends PricewireElement {
     }
     const label = `${q.name} price, last ${this.period}: low ${formatPrice(lo, this.loc)}, high ${formatPrice(hi, this.loc)}, now ${this.price(q)}. Arrow keys show earlier prices.`
     return html`<div part="chart" class="chart ${dir}" tabindex="0" role="img" aria-label=${label}
-      @pointermove=${this.onPoint} @pointerdown=${this.onPoint} @pointerleave=${this.onLeave} @blur=${this.onLeave} @keydown=${this.onKey}>
+      @pointermove=${this.#onPoint} @pointerdown=${this.#onPoint} @pointerleave=${this.#onLeave} @blur=${this.#onLeave} @keydown=${this.#onKey}>
       <svg viewBox="0 0 300 120" preserveAspectRatio="none">
         <path class="area" d=${areaPath(points, w, h, 6)} />
         <path d=${linePath(points, w, h, 6)} />
@@ -138,15 +137,15 @@ export class PricewireCard extends PricewireElement {
   /** Places the tooltip beside the crosshair, on the side with room (CSSOM: allowed under a strict CSP). */
   protected override updated() {
     const tip = this.renderRoot.querySelector<HTMLElement>('.tip')
-    const p = this.hover === undefined ? undefined : this.shown[this.hover]
+    const p = this.hover === undefined ? undefined : this.#shown[this.hover]
     if (!tip || !p) return
-    const x = fit(this.shown, 100, 1).x(p[0])
+    const x = scaleToBox(this.#shown, 100, 1).x(p[0])
     tip.style.cssText = x < 50 ? `left:${x}%` : `right:${100 - x}%`
   }
 
-  private onPoint = (e: PointerEvent) => {
+  #onPoint = (e: PointerEvent) => {
     const r = (e.currentTarget as HTMLElement).getBoundingClientRect()
-    const pts = this.shown
+    const pts = this.#shown
     if (!pts.length || !r.width) return
     const t0 = pts[0]![0]
     const t = t0 + ((e.clientX - r.left) / r.width) * (pts.at(-1)![0] - t0)
@@ -157,26 +156,20 @@ export class PricewireCard extends PricewireElement {
     this.hover = best
   }
 
-  private onLeave = () => {
+  #onLeave = () => {
     this.hover = undefined
   }
 
-  private onKey = (e: KeyboardEvent) => {
-    const last = this.shown.length - 1
+  #onKey = (e: KeyboardEvent) => {
+    const last = this.#shown.length - 1
     const at = this.hover ?? last + 1
     const next = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: last }[e.key]
-    if (next === undefined) return e.key === 'Escape' && this.onLeave()
+    if (next === undefined) return e.key === 'Escape' && this.#onLeave()
     e.preventDefault()
     this.hover = Math.max(0, Math.min(last, next))
   }
 }
 
-/** A coloured circle with the symbol's first letter; the hue comes from the asset id. */
-function monogram(q: Quote) {
-  let hue = 0
-  for (const c of q.asset) hue = (hue * 31 + c.charCodeAt(0)) % 360
-  return html`<svg part="logo" class="logo" viewBox="0 0 24 24" aria-hidden="true">
-    <circle cx="12" cy="12" r="12" fill="hsl(${hue} 60% 30%)" />
-    <text x="12" y="16.5" text-anchor="middle" fill="#fff" font-size="13" font-weight="700">${q.symbol.slice(0, 1)}</text>
-  </svg>`
-}
+/** The symbol's first letter in a circle: a logo that needs no image host. */
+const monogram = (q: Quote) =>
+  html`<span part="logo" class="logo" aria-hidden="true">${q.symbol.slice(0, 1)}</span>`

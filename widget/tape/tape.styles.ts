@@ -13,18 +13,24 @@ export const tapeStyles = css`
     background: var(--bg);
     border-block: 1px solid var(--bd);
     overflow: hidden;
+    white-space: nowrap;
   }
   .vp {
     height: 100%;
     overflow: hidden;
-    white-space: nowrap;
   }
   .vp:focus-visible {
-    outline: 2px solid var(--fg);
+    outline: 2px solid;
     outline-offset: -2px;
   }
-  .tr {
+  .tr,
+  ul,
+  li {
     display: flex;
+    margin: 0;
+    padding: 0;
+  }
+  .tr {
     width: max-content;
     animation: scroll 30s linear infinite;
   }
@@ -32,14 +38,7 @@ export const tapeStyles = css`
   .vp:focus-within .tr {
     animation-play-state: paused;
   }
-  ul {
-    display: flex;
-    margin: 0;
-    padding: 0;
-    list-style: none;
-  }
   li {
-    display: flex;
     gap: 0.4rem;
     padding: 0 1rem;
   }
@@ -51,13 +50,9 @@ export const tapeStyles = css`
     height: 1rem;
     margin: 0.75rem 1rem;
   }
-  .err {
-    padding: 0 1rem;
-    color: var(--mu);
-  }
   @keyframes scroll {
     to {
-      transform: translateX(calc(-100% / var(--k, 2)));
+      transform: translateX(calc(-100% / var(--k)));
     }
   }
   @media (prefers-reduced-motion: reduce) {

@@ -11,7 +11,6 @@ import { tapeStyles } from './tape.styles.js'
 export class PricewireTape extends PricewireElement {
   static override styles = [themeStyles, tapeStyles]
   static override properties = {
-    ...PricewireElement.properties,
     assets: {},
     speed: { type: Number },
     copies: { state: true },
@@ -43,7 +42,7 @@ export class PricewireTape extends PricewireElement {
           const q = this.quotes[id]!
           return html`<li part="item"><span part="symbol" class="sym" title=${q.name}>${q.symbol}</span><span part="price" data-a=${id}>${this.price(q)}</span>${this.change(q)}${this.markers(q)}</li>`
         })
-      : html`<li class=${error ? 'err' : 'sk'}>${error ? `⚠ ${error}` : ''}</li>`
+      : html`<li class=${error ? 'm' : 'sk'}>${error ? `⚠ ${error}` : ''}</li>`
     return html`<div part="tape" class="vp" tabindex="0" role="region" aria-label="Crypto prices" aria-busy=${!ready}>
       <div class="tr"><ul>${items}</ul>${ready ? Array.from({ length: this.copies }, () => html`<ul aria-hidden="true">${items}</ul>`) : ''}</div>
     </div>`
