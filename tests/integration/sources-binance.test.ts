@@ -1,12 +1,11 @@
-import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createBinanceSource } from '../../server/sources/binance.js'
 import type { Source } from '../../server/sources/source.js'
 import type { Tick } from '../../shared/quote.js'
+import { type CcxtTicker, docFixture, expectClose } from '../helpers/ccxt.js'
 import { ccxtCases, FakeExchange, type FakeRoute, hasCcxtFixtures } from '../helpers/fake-exchange.js'
 
-const fixture = (name: string): unknown =>
-  JSON.parse(readFileSync(new URL(`../fixtures/binance/${name}`, import.meta.url), 'utf8'))
+const fixture = <T = unknown>(name: string): T => docFixture<T>('binance', name)
 
 const REGISTRY_MARKETS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'POLUSDT']
 
@@ -25,29 +24,6 @@ afterEach(async () => {
   source = undefined
   fake = undefined
 })
-
-/** Equal within float noise (relative 1e-9), or both null where ccxt has null/undefined. */
-function expectClose(actual: number | null, expected: unknown): void {
-  if (expected === null || expected === undefined) {
-    expect(actual).toBeNull()
-    return
-  }
-  expect(actual).not.toBeNull()
-  const e = expected as number
-  expect(Math.abs((actual as number) - e)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(e)))
-}
-
-interface CcxtTicker {
-  last: number
-  open: number | null
-  high: number | null
-  low: number | null
-  percentage: number | null
-  baseVolume: number | null
-  quoteVolume: number | null
-  timestamp: number | null
-  info: { symbol: string }
-}
 
 function expectTickLikeCcxt(tick: Tick, parsed: CcxtTicker): void {
   expect(tick.source).toBe('binance')

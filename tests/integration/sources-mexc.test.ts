@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMexcSource } from '../../server/sources/mexc.js'
 import type { Source } from '../../server/sources/source.js'
+import { type CcxtTicker, docFixture, expectClose } from '../helpers/ccxt.js'
 import { ccxtCases, FakeExchange, type FakeRoute, hasCcxtFixtures } from '../helpers/fake-exchange.js'
 
-const fixture = (name: string): unknown =>
-  JSON.parse(readFileSync(new URL(`../fixtures/mexc/${name}`, import.meta.url), 'utf8'))
+const fixture = <T = unknown>(name: string): T => docFixture<T>('mexc', name)
 
 const REGISTRY_MARKETS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'POLUSDT', 'USUSDT']
 
@@ -24,28 +23,6 @@ afterEach(async () => {
   source = undefined
   fake = undefined
 })
-
-function expectClose(actual: number | null, expected: unknown): void {
-  if (expected === null || expected === undefined) {
-    expect(actual).toBeNull()
-    return
-  }
-  expect(actual).not.toBeNull()
-  const e = expected as number
-  expect(Math.abs((actual as number) - e)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(e)))
-}
-
-interface CcxtTicker {
-  last: number
-  open: number | null
-  high: number | null
-  low: number | null
-  percentage: number | null
-  baseVolume: number | null
-  quoteVolume: number | null
-  timestamp: number | null
-  info: { symbol: string }
-}
 
 describe.runIf(hasCcxtFixtures)('mexc adapter on recorded real responses (ccxt static data)', () => {
   const cases = hasCcxtFixtures ? ccxtCases('mexc') : {}

@@ -1,12 +1,11 @@
-import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createMetrics } from '../../server/metrics.js'
 import { createOkxSource } from '../../server/sources/okx.js'
 import { type Source, SourceError } from '../../server/sources/source.js'
+import { type CcxtTicker, docFixture, expectClose } from '../helpers/ccxt.js'
 import { ccxtCases, FakeExchange, type FakeRoute, hasCcxtFixtures } from '../helpers/fake-exchange.js'
 
-const fixture = (name: string): unknown =>
-  JSON.parse(readFileSync(new URL(`../fixtures/okx/${name}`, import.meta.url), 'utf8'))
+const fixture = <T = unknown>(name: string): T => docFixture<T>('okx', name)
 
 const REGISTRY_MARKETS = ['BTC-USDT', 'ETH-USDT', 'SOL-USDT', 'POL-USDT']
 
@@ -29,28 +28,6 @@ afterEach(async () => {
   fake = undefined
 })
 
-function expectClose(actual: number | null, expected: unknown): void {
-  if (expected === null || expected === undefined) {
-    expect(actual).toBeNull()
-    return
-  }
-  expect(actual).not.toBeNull()
-  const e = expected as number
-  expect(Math.abs((actual as number) - e)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(e)))
-}
-
-interface CcxtTicker {
-  last: number
-  open: number | null
-  high: number | null
-  low: number | null
-  percentage: number | null
-  baseVolume: number | null
-  quoteVolume: number | null
-  timestamp: number | null
-  info: { instId: string }
-}
-
 describe.runIf(hasCcxtFixtures)('okx adapter on recorded real responses (ccxt static data)', () => {
   const cases = hasCcxtFixtures ? ccxtCases('okx') : {}
 
@@ -61,7 +38,7 @@ describe.runIf(hasCcxtFixtures)('okx adapter on recorded real responses (ccxt st
       const { fake, source } = await start({
         '/api/v5/market/tickers': { kind: 'json', body: c.httpResponse },
       })
-      const parsed = c.parsedResponse as CcxtTicker
+      const parsed = c.parsedResponse as CcxtTicker<'instId'>
       const batch = await source.fetchTickers([parsed.info.instId])
       expect(fake.requestsTo('/api/v5/market/tickers')).toHaveLength(1)
       expect(batch.dropped).toBe(0)

@@ -1,26 +1,11 @@
-import { readFileSync } from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createMetrics } from '../../server/metrics.js'
 import { createGateSource } from '../../server/sources/gate.js'
-import type { Candle, Source } from '../../server/sources/source.js'
+import type { Source } from '../../server/sources/source.js'
+import { asCcxtRow, type CcxtTicker, docFixture } from '../helpers/ccxt.js'
 import { ccxtCases, FakeExchange, hasCcxtFixtures } from '../helpers/fake-exchange.js'
 
-const fixture = (name: string): unknown =>
-  JSON.parse(readFileSync(new URL(`../fixtures/gate/${name}`, import.meta.url), 'utf8'))
-
-/** ccxt's unified ticker (the fields we compare). */
-interface CcxtTicker {
-  timestamp: number | null
-  last: number
-  open: number | null
-  high: number | null
-  low: number | null
-  percentage: number | null
-  baseVolume: number | null
-  quoteVolume: number | null
-}
-
-const asCcxtRow = (c: Candle) => [c.ts, c.open, c.high, c.low, c.close, c.baseVolume]
+const fixture = <T = unknown>(name: string): T => docFixture<T>('gate', name)
 
 describe('gate source', () => {
   let fake: FakeExchange
