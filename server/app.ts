@@ -4,6 +4,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import { onClientError, onFrameworkError } from './api/errors.js'
 import { healthRoutes } from './api/health.js'
 import { apiFoundation, apiRoutes } from './api/index.js'
+import { widgetRoutes } from './api/widget.js'
 import type { AppContext } from './context.js'
 import { streamRoutes } from './push/index.js'
 
@@ -37,6 +38,7 @@ export async function buildApp(ctx: AppContext): Promise<App> {
   // @register-plugins (keep this marker: one line per plugin below)
   await app.register(apiRoutes, { ctx })
   await app.register(streamRoutes, { ctx })
+  await app.register(widgetRoutes, { ctx })
 
   return app
 }

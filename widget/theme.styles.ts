@@ -39,6 +39,7 @@ export const themeStyles = css`
     border: 1px solid var(--bd);
     border-radius: 1em;
     padding: 0 0.5em;
+    line-height: 1.5;
   }
   .sr {
     position: absolute;

@@ -75,7 +75,11 @@ describe('formatTime', () => {
   it('formats a clock time, with the weekday when asked', () => {
     const ts = Date.UTC(2026, 10, 23, 14, 5) // a Monday
     const tz = Intl.DateTimeFormat().resolvedOptions().timeZone
-    const expected = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', timeZone: tz }).format(ts)
+    const expected = new Intl.DateTimeFormat('en-GB', {
+      hour: '2-digit',
+      minute: '2-digit',
+      timeZone: tz,
+    }).format(ts)
     expect(formatTime(ts, 'en-GB')).toBe(expected)
     expect(formatTime(ts, 'en-GB', true)).toMatch(/^[A-Z][a-z]{2} \d\d:\d\d$/)
     expect(formatTime(Number.NaN)).toBe('—')

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { areaPath, linePath, type Point, scaleToBox } from '../../widget/sparkline.js'
 
-const coords = (d: string) => [...d.matchAll(/[ML](-?[\d.]+),(-?[\d.]+)/g)].map((m) => [Number(m[1]), Number(m[2])])
+const coords = (d: string) =>
+  [...d.matchAll(/[ML](-?[\d.]+),(-?[\d.]+)/g)].map((m) => [Number(m[1]), Number(m[2])])
 
 describe('linePath', () => {
   it('is empty without points', () => {

@@ -21,19 +21,19 @@ export const badgeStyles = css`
     text-indent: 0;
   }
   .price {
-    min-width: 11ch;
+    min-width: 12ch;
   }
   .change {
-    min-width: 7ch;
+    min-width: 8ch;
   }
   .volatility {
-    min-width: 4ch;
+    min-width: 5ch;
   }
   .marketcap,
   .volume {
-    min-width: 7ch;
+    min-width: 8ch;
   }
-  .note .price {
+  .note [part='symbol'] {
     text-decoration: underline dotted;
   }
   .sk {

@@ -58,6 +58,10 @@ export const cardStyles = css`
     font-size: 1.5rem;
     font-weight: 650;
   }
+  /* a long price and change: smaller, so both fit the width */
+  .l {
+    font-size: 1.25rem;
+  }
   .spark,
   .chart {
     display: block;

@@ -1,5 +1,5 @@
 import { html, svg } from 'lit'
-import { formatPrice, formatTime } from '../../shared/format.js'
+import { formatPercent, formatPrice, formatTime } from '../../shared/format.js'
 import type { HistoryPoint, HistoryWindow, Quote } from '../../shared/quote.js'
 import { PricewireElement } from '../element.js'
 import { areaPath, linePath, scaleToBox } from '../sparkline.js'
@@ -82,13 +82,16 @@ export class PricewireCard extends PricewireElement {
   #body(q: Quote, chart: boolean) {
     const dir = (q.change24h ?? 0) >= 0 ? 'up' : 'dn'
     const points = this.#points(q)
+    const price = this.price(q)
+    // A long price and change together would overflow the compact card: the price then steps down a size.
+    const long = price.length + formatPercent(q.change24h, this.loc, { signed: true }).length > 15
     return html`<div class="hd">
         ${this.logo ? html`<img part="logo" class="logo" src=${this.logo} alt="" />` : monogram(q)}
         <span part="name" class="nm">${q.name} <span part="symbol" class="m">(${q.symbol})</span></span>
         ${this.markers(q)}
       </div>
       <div class="pr">
-        <span part="price" class="p" data-a=${q.asset}>${this.price(q)}</span>${this.change(q)}
+        <span part="price" class="p ${long ? 'l' : ''}" data-a=${q.asset}>${price}</span>${this.change(q)}
         ${chart ? this.#toggle() : ''}
       </div>
       ${

@@ -39,6 +39,7 @@ export const tapeStyles = css`
     animation-play-state: paused;
   }
   li {
+    align-items: center;
     gap: 0.4rem;
     padding: 0 1rem;
   }
@@ -62,7 +63,7 @@ export const tapeStyles = css`
     .vp {
       overflow-x: auto;
     }
-    [aria-hidden='true'] {
+    ul[aria-hidden] {
       display: none;
     }
   }

@@ -12,11 +12,14 @@ export class PricewireTape extends PricewireElement {
   static override styles = [themeStyles, tapeStyles]
   static override properties = {
     assets: {},
+    label: {},
     speed: { type: Number },
     copies: { state: true },
   }
 
   declare assets: string | undefined
+  /** The accessible name of the tape (a region landmark): give each tape on a page its own. */
+  declare label: string | undefined
   /** Scrolling speed in CSS pixels per second (default 40). */
   declare speed: number | undefined
   /** How many aria-hidden copies it takes to fill the width. */
@@ -43,7 +46,7 @@ export class PricewireTape extends PricewireElement {
           return html`<li part="item"><span part="symbol" class="sym" title=${q.name}>${q.symbol}</span><span part="price" data-a=${id}>${this.price(q)}</span>${this.change(q)}${this.markers(q)}</li>`
         })
       : html`<li class=${error ? 'm' : 'sk'}>${error ? `⚠ ${error}` : ''}</li>`
-    return html`<div part="tape" class="vp" tabindex="0" role="region" aria-label="Crypto prices" aria-busy=${!ready}>
+    return html`<div part="tape" class="vp" tabindex="0" role="region" aria-label=${this.label || 'Crypto prices'} aria-busy=${!ready}>
       <div class="tr"><ul>${items}</ul>${ready ? Array.from({ length: this.copies }, () => html`<ul aria-hidden="true">${items}</ul>`) : ''}</div>
     </div>`
   }
