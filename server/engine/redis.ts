@@ -35,7 +35,15 @@ export class RedisEngine implements Engine {
   private readonly handlers = new Set<BatchHandler>()
   private readonly log: Logger
   private lastError = 'not connected yet'
+  /** The sub connection's SUBSCRIBE to the bus succeeded since it last (re)connected. */
+  private busSubscribed = false
   private closed = false
+  /** run_id of the Redis server last connected to, and when a different one was first seen. */
+  private runId: string | undefined
+  private restartSeenAt = 0
+  private restartCheck: Promise<void> = Promise.resolve()
+  /** The latest SUBSCRIBE attempt (never rejects). */
+  private subscribing: Promise<void> = Promise.resolve()
 
   constructor(private readonly opts: RedisEngineOptions) {
     this.keys = redisKeys(opts.prefix)
@@ -44,6 +52,8 @@ export class RedisEngine implements Engine {
       lazyConnect: true,
       connectTimeout: 2_000,
       maxRetriesPerRequest: 0,
+      // A Redis that accepts but stops answering must not hang a request or a snapshot.
+      commandTimeout: 2_000,
       // Reconnect quickly and forever: an outage must end by itself.
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 5), 1_000),
     }
@@ -52,10 +62,13 @@ export class RedisEngine implements Engine {
       enableOfflineQueue: false,
       connectionName: 'pricewire-cmd',
     }) as ScriptedRedis
+    // The bus channel is subscribed on every 'ready' of this connection (see onReady), not by
+    // ioredis's autoResubscribe: that only restores a subscription that once succeeded, so a node
+    // started while Redis was down would never get the bus.
     this.sub = new Redis(opts.url, {
       ...common,
       enableOfflineQueue: true,
-      autoResubscribe: true,
+      autoResubscribe: false,
       connectionName: 'pricewire-sub',
     })
     this.cmd.defineCommand('renewLock', { numberOfKeys: 1, lua: RENEW_LOCK })
@@ -68,7 +81,10 @@ export class RedisEngine implements Engine {
       conn.on('error', (err: Error) => this.onConnectionError(name, err))
       conn.on('ready', () => this.onReady(name))
       conn.on('end', () => this.updateReadyMetric())
-      conn.on('close', () => this.updateReadyMetric())
+      conn.on('close', () => {
+        if (conn === this.sub) this.busSubscribed = false
+        this.updateReadyMetric()
+      })
     }
     this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
       if (channel.toString() === this.keys.bus) this.deliver(message)
@@ -80,8 +96,8 @@ export class RedisEngine implements Engine {
       this.cmd.connect().catch((err: Error) => this.onConnectionError('cmd', err)),
       this.sub.connect().catch((err: Error) => this.onConnectionError('sub', err)),
     ])
-    // Subscribing queues while disconnected, and ioredis resubscribes after every reconnect.
-    this.sub.subscribe(this.keys.bus).catch((err: Error) => this.onConnectionError('sub', err))
+    // Ready means subscribed to the bus too: wait for the first SUBSCRIBE (bounded by commandTimeout).
+    await this.subscribing
   }
 
   async close(): Promise<void> {
@@ -92,7 +108,8 @@ export class RedisEngine implements Engine {
   }
 
   readiness(): Readiness {
-    if (this.cmd.status === 'ready' && this.sub.status === 'ready') return { ready: true }
+    if (this.cmd.status === 'ready' && this.sub.status === 'ready' && this.busSubscribed)
+      return { ready: true }
     return { ready: false, reason: `redis unreachable (${this.lastError})` }
   }
 
@@ -160,6 +177,10 @@ export class RedisEngine implements Engine {
 
   async acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
     const key = this.keys.lock(name)
+    // A Redis that restarted (without persistence) forgot the lock, but the node that held it may
+    // still be inside its lease: no node takes a lock until a full TTL after it saw the restart.
+    await this.restartCheck
+    if (Date.now() < this.restartSeenAt + ttlMs) return false
     const set = await this.guard('acquireLock', () => this.cmd.set(key, owner, 'PX', ttlMs, 'NX'))
     if (set === 'OK') return true
     // Already ours (e.g. a retry after a lost reply): extend it.
@@ -211,9 +232,52 @@ export class RedisEngine implements Engine {
 
   private async onReady(name: 'cmd' | 'sub'): Promise<void> {
     this.updateReadyMetric()
-    if (name !== 'cmd' || this.closed) return
+    if (this.closed) return
+    if (name === 'sub') {
+      await this.subscribeBus()
+      return
+    }
     this.log.info('redis connected')
+    this.restartCheck = this.checkForRestart()
     await this.loadAndRestoreMirror().catch((err) => this.countError('restoreMirror', err))
+  }
+
+  /** Notes when the Redis server behind the connection is a new one (its run_id changed). */
+  private async checkForRestart(): Promise<void> {
+    try {
+      const info = await this.cmd.info('server')
+      const runId = /^run_id:(\w+)/m.exec(info)?.[1]
+      if (runId === undefined) return
+      if (this.runId !== undefined && runId !== this.runId) {
+        this.restartSeenAt = Date.now()
+        this.log.warn(
+          'redis restarted: locks are not taken for one lock TTL (a former holder may still be inside its lease)',
+        )
+      }
+      this.runId = runId
+    } catch (err) {
+      this.countError('info', err)
+    }
+  }
+
+  /** SUBSCRIBE to the bus; retried while the connection stays up but the command failed (a stalled Redis). */
+  private subscribeBus(): Promise<void> {
+    this.subscribing = this.trySubscribeBus()
+    return this.subscribing
+  }
+
+  private async trySubscribeBus(): Promise<void> {
+    try {
+      await this.sub.subscribe(this.keys.bus)
+      this.busSubscribed = true
+      this.updateReadyMetric()
+    } catch (err) {
+      this.onConnectionError('sub', err as Error)
+      const retry = setTimeout(() => {
+        if (!this.closed && !this.busSubscribed && this.sub.status === 'ready') void this.subscribeBus()
+      }, 1_000)
+      retry.unref()
+    }
   }
 
   /**

@@ -127,21 +127,29 @@ export class Hub {
     const fragments: string[] = []
     const touched: Connection[] = []
     let bit = 1
-    for (let i = start; i < end; i++, bit *= 2) {
+    for (let i = start; i < end; i++) {
       const quote = quotes[i]!
+      // Never push a quote older than the one this node already has (a late message from a former
+      // leader): clients see seq only go up. The mirror is updated before delivery, so it is at
+      // least this quote unless something newer came first.
+      const newest = this.engine.latest(quote.asset)
+      if (newest !== undefined && newest.seq > quote.seq) continue
       const json = JSON.stringify(quote)
       this.fragments.set(quote.asset, { quote, json })
       assets.push(quote.asset)
       fragments.push(json)
+      // Bit of this quote: its index in fragments.
+      const own = bit
+      bit *= 2
       const subs = this.subscribers.get(quote.asset)
       if (subs === undefined) continue
       for (const conn of subs) {
         if (conn.epoch !== epoch) {
           conn.epoch = epoch
-          conn.mask = bit
+          conn.mask = own
           touched.push(conn)
         } else {
-          conn.mask += bit
+          conn.mask += own
         }
       }
     }

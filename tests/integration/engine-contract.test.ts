@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Engine, QuoteBatch } from '../../server/engine/engine.js'
 import { MemoryEngine } from '../../server/engine/memory.js'
 import { RedisEngine } from '../../server/engine/redis.js'
 import { createMetrics } from '../../server/metrics.js'
+import { freePort } from '../helpers/free-port.js'
 import { makeQuote, waitFor } from '../helpers/quotes.js'
 import { startRedis, type TestRedis } from '../helpers/redis-server.js'
 
@@ -14,8 +16,11 @@ let prefixCounter = 0
 beforeAll(async () => {
   redis = await startRedis()
 })
+/** Private redis-servers of single tests: killed here too, should a test time out before its finally. */
+const ownServers: ReturnType<typeof spawn>[] = []
 afterAll(async () => {
   await redis?.stop()
+  for (const p of ownServers) p.kill('SIGKILL')
 })
 
 const engines: [string, () => Engine][] = [
@@ -211,6 +216,116 @@ describe('redis engine across nodes and outages', () => {
         100,
       )
       expect(b.latest('pol')?.seq).toBe(4)
+    } finally {
+      await Promise.all([a.close(), b.close()])
+    }
+  })
+
+  it('starts while Redis is down (not ready, nothing thrown), then connects, loads and receives the bus', async () => {
+    const prefix = `late${++prefixCounter}:`
+    const writer = new RedisEngine({ url: redis.url, prefix, logger })
+    await writer.start()
+    await waitFor(() => writer.readiness().ready)
+    await writer.close()
+    await redis.kill()
+    const late = new RedisEngine({ url: redis.url, prefix, logger })
+    const seen: QuoteBatch[] = []
+    late.subscribe((b) => seen.push(b))
+    try {
+      await late.start()
+      expect(late.readiness().ready).toBe(false)
+      expect(await late.getQuotes(['eth'])).toEqual([null])
+      await redis.restart()
+      await waitFor(() => late.readiness().ready, 10_000)
+      const other = new RedisEngine({ url: redis.url, prefix, logger })
+      await other.start()
+      try {
+        await waitFor(() => other.readiness().ready)
+        await other.setQuotes([makeQuote('eth', { seq: 7 })])
+        await waitFor(
+          async () => {
+            await other.publish({
+              origin: 'other',
+              publishedAt: Date.now(),
+              quotes: [makeQuote('eth', { seq: 8 })],
+              history: [],
+            })
+            return seen.length > 0
+          },
+          10_000,
+          100,
+        )
+        expect(late.latest('eth')?.seq).toBe(8)
+      } finally {
+        await other.close()
+      }
+    } finally {
+      await late.close()
+    }
+  })
+
+  it('a Redis that stops answering (SIGSTOP) never hangs a read: it fails within the command timeout', async () => {
+    // Its own redis-server, to freeze and thaw it by pid.
+    const port = await freePort()
+    const proc = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    )
+    ownServers.push(proc)
+    const url = `redis://127.0.0.1:${port}`
+    const e = new RedisEngine({ url, prefix: 'stall:', logger })
+    try {
+      await waitFor(
+        async () => {
+          await e.start()
+          return e.readiness().ready
+        },
+        10_000,
+        100,
+      )
+      await e.setQuotes([makeQuote('btc', { seq: 1 })])
+      await e.appendHistory('btc', '5m', [[Date.now() - 60_000, 1]])
+      proc.kill('SIGSTOP')
+      const started = Date.now()
+      await expect(e.readHistory('btc', '5m', 0)).rejects.toThrow(/timed out/i)
+      // Latest quotes come from the mirror when the store does not answer.
+      expect((await e.getQuotes(['btc']))[0]?.seq).toBe(1)
+      expect(Date.now() - started).toBeLessThan(8_000)
+      proc.kill('SIGCONT')
+      await waitFor(
+        async () => (await e.readHistory('btc', '5m', 0).catch(() => [])).length === 1,
+        10_000,
+        100,
+      )
+    } finally {
+      proc.kill('SIGCONT')
+      await e.close()
+      proc.kill('SIGKILL')
+    }
+  })
+
+  it('after a Redis restart (locks forgotten) no node takes a lock for one TTL, so a former holder has stopped', async () => {
+    const prefix = `lock${++prefixCounter}:`
+    const a = new RedisEngine({ url: redis.url, prefix, logger })
+    const b = new RedisEngine({ url: redis.url, prefix, logger })
+    await Promise.all([a.start(), b.start()])
+    try {
+      await waitFor(() => a.readiness().ready && b.readiness().ready)
+      expect(await a.acquireLock('poller', 'a', 1_000)).toBe(true)
+      expect(await b.acquireLock('poller', 'b', 1_000)).toBe(false)
+      await redis.kill()
+      await redis.restart()
+      await waitFor(() => a.readiness().ready && b.readiness().ready, 10_000)
+      const backAt = Date.now()
+      // The lock is gone from Redis, yet B may not take it while A could still think it holds it.
+      expect(await b.acquireLock('poller', 'b', 1_000)).toBe(false)
+      expect(await a.renewLock('poller', 'a', 1_000)).toBe(false)
+      await waitFor(() => b.acquireLock('poller', 'b', 1_000), 5_000, 50)
+      expect(Date.now() - backAt).toBeGreaterThanOrEqual(900)
+      expect(await a.acquireLock('poller', 'a', 1_000)).toBe(false)
     } finally {
       await Promise.all([a.close(), b.close()])
     }

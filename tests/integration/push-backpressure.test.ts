@@ -126,10 +126,15 @@ describe('stream: slow consumers', () => {
     }, 100)
     try {
       let seq = 1
-      const deadline = Date.now() + 1_500
-      while (Date.now() < deadline) {
-        await s.publish(batch(seq++, 40))
+      // At least 1.5 s of updates, and on until the socket has fallen behind once (how soon depends
+      // on the kernel's socket buffers and the machine's load).
+      const minEnd = Date.now() + 1_500
+      const maxEnd = Date.now() + 15_000
+      let conflated = false
+      while (Date.now() < maxEnd && (Date.now() < minEnd || !conflated)) {
+        await s.publish(batch(seq++, 120))
         await tick()
+        if (seq % 10 === 0) conflated = (await s.metric('pricewire_ws_conflated_updates_total')) > 0
       }
       const last = seq - 1
       socket.resume()

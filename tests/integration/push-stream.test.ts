@@ -1,5 +1,7 @@
+import pino from 'pino'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
+import { RedisEngine } from '../../server/engine/redis.js'
 import { ServerFrame } from '../../shared/protocol.js'
 import { type PushApp, startPushApp } from '../helpers/push-app.js'
 import { makeQuote, waitFor } from '../helpers/quotes.js'
@@ -186,5 +188,32 @@ describe('stream subscribe rules', () => {
     // The stream still works after that.
     const c = await client(s)
     expect(c.ws.readyState).toBe(WebSocket.OPEN)
+  })
+
+  it('never pushes a quote older than the one the node has (a late batch of a former leader)', async () => {
+    const keys = `late${++prefix}:`
+    const s = await server({ REDIS_URL: redis.url, PRICEWIRE_REDIS_PREFIX: keys })
+    const former = new RedisEngine({ url: redis.url, prefix: keys, logger: pino({ level: 'silent' }) })
+    await former.start()
+    try {
+      await waitFor(() => former.readiness().ready)
+      const c = await client(s)
+      await c.subscribe(['pol', 'eth'])
+      await s.publish([makeQuote('pol', { seq: 5, price: 0.3 })])
+      expect((await c.next('quotes')).quotes.map((q) => q.seq)).toEqual([5])
+      // An older pol next to a new eth: only eth goes out, and the mirror keeps pol 5.
+      await former.publish({
+        origin: 'former-leader',
+        publishedAt: Date.now(),
+        quotes: [makeQuote('pol', { seq: 3, price: 0.1 }), makeQuote('eth', { seq: 1 })],
+        history: [],
+      })
+      expect((await c.next('quotes')).quotes.map((q) => [q.asset, q.seq])).toEqual([['eth', 1]])
+      expect(s.engine.latest('pol')?.seq).toBe(5)
+      await s.publish([makeQuote('pol', { seq: 6 })])
+      expect((await c.next('quotes')).quotes.map((q) => q.seq)).toEqual([6])
+    } finally {
+      await former.close()
+    }
   })
 })
