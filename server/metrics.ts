@@ -105,6 +105,18 @@ export function createMetrics() {
       labelNames: ['source', 'reason'] as const,
       registers: r,
     }),
+    streamConnections: new Gauge({
+      name: 'pricewire_stream_connections',
+      help: 'Open exchange stream connections per source (a replacement being brought up counts too)',
+      labelNames: ['source'] as const,
+      registers: r,
+    }),
+    streamMessages: new Counter({
+      name: 'pricewire_stream_messages_total',
+      help: 'Frames received from exchange streams (prices, acks, pongs, heartbeats, malformed)',
+      labelNames: ['source'] as const,
+      registers: r,
+    }),
     outliersRejected: new Counter({
       name: 'pricewire_outliers_rejected_total',
       help: 'Source prices rejected as outliers during aggregation',

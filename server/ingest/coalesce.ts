@@ -1,8 +1,12 @@
 export interface CoalescerOptions {
   /** At most this many flushes of one key per second. */
   maxPerSec: number
-  /** Publishes the keys given (one batch); the caller reads their latest values at that moment. */
-  flush: (keys: string[]) => Promise<void>
+  /**
+   * Publishes the keys given (one batch); the caller reads their latest values at that moment.
+   * It may resolve with the keys it really published: the others (nothing new to send) do not use
+   * up their rate budget, so a real change right after is not held back.
+   */
+  flush: (keys: string[]) => Promise<string[] | undefined>
   /** Called when flush throws (it should not). */
   onError?: (err: unknown) => void
   now?: () => number
@@ -85,6 +89,7 @@ export class Coalescer {
   private run(): void {
     const now = this.now()
     const due = [...this.pending].filter((k) => this.dueAt(k) <= now)
+    const before = new Map(due.map((k) => [k, this.lastFlush.get(k)]))
     for (const k of due) {
       this.pending.delete(k)
       this.lastFlush.set(k, now)
@@ -95,6 +100,15 @@ export class Coalescer {
     }
     this.running = this.opts
       .flush(due)
+      .then((published) => {
+        if (!Array.isArray(published)) return
+        const sent = new Set(published)
+        for (const [k, last] of before) {
+          if (sent.has(k) || this.lastFlush.get(k) !== now) continue
+          if (last === undefined) this.lastFlush.delete(k)
+          else this.lastFlush.set(k, last)
+        }
+      })
       .catch((err: unknown) => this.opts.onError?.(err))
       .finally(() => {
         this.running = undefined

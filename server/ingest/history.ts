@@ -86,6 +86,19 @@ export function volatility24h(points5m: readonly HistoryPoint[], now: number): n
   return Number.isFinite(vol) ? vol : null
 }
 
+/**
+ * The 5-minute series as it will be once `price` is recorded at `now` (the current bucket's point
+ * replaced or appended), without changing it: volatility computed on it already includes the
+ * price being published, so the next aggregation does not publish again just to update it.
+ */
+export function withLatest(points5m: readonly HistoryPoint[], price: number, now: number): HistoryPoint[] {
+  const start = bucketStart(now, '5m')
+  const last = points5m[points5m.length - 1]
+  if (!last || last[0] < start) return [...points5m, [start, price]]
+  if (last[0] === start) return [...points5m.slice(0, -1), [start, price]]
+  return [...points5m]
+}
+
 /** A point to write to the engine. */
 export interface HistoryWrite {
   asset: string

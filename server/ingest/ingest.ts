@@ -1,4 +1,4 @@
-import type { Quote, Resolution, SourceId } from '../../shared/quote.js'
+import type { Quote, Resolution, SourceId, Tick } from '../../shared/quote.js'
 import { RESOLUTION_RETENTION_MS } from '../../shared/quote.js'
 import type { AppContext } from '../context.js'
 import type { HistoryUpdate } from '../engine/engine.js'
@@ -6,11 +6,19 @@ import { type CoinGeckoClient, createCoinGeckoClient } from '../sources/coingeck
 import { createSource } from '../sources/index.js'
 import { createSimulatedSource } from '../sources/simulated.js'
 import type { Source } from '../sources/source.js'
+import { createStream, type StreamClientOptions, type TickStream } from '../sources/streams/index.js'
 import { aggregateQuote } from './aggregate.js'
 import { backfillAsset } from './backfill.js'
 import type { BreakerState } from './breaker.js'
 import { Coalescer } from './coalesce.js'
-import { HistoryBook, type HistoryWrite, price24hAgo, RESOLUTIONS, volatility24h } from './history.js'
+import {
+  HistoryBook,
+  type HistoryWrite,
+  price24hAgo,
+  RESOLUTIONS,
+  volatility24h,
+  withLatest,
+} from './history.js'
 import { LeaderLease } from './leader.js'
 import { MarketDataPoller } from './market-data.js'
 import { MarketIndex, TickTable } from './markets.js'
@@ -30,13 +38,23 @@ export interface IngestOptions {
   marketDataPollMs?: number
   /** Lock name (default "poller"). */
   lockName?: string
+  /** Exchange stream timings (tests: a short lifetime, fast pings, short backoff); defaults are each exchange's. */
+  streamTuning?: StreamTuning
 }
+
+/** What of a stream client's behaviour may be tuned; the rest comes from config and the ingest. */
+export type StreamTuning = Omit<
+  StreamClientOptions,
+  'url' | 'silenceMs' | 'logger' | 'metrics' | 'onTicks' | 'onHealth'
+>
 
 export interface SourceStatus {
   source: SourceId
   breaker: BreakerState
   /** Registry markets the exchange lists (all of them until its list is loaded). */
   markets: string[]
+  /** Whether its live exchange stream delivers (REST polling slowed to reconciliation). */
+  streaming: boolean
 }
 
 export interface Ingest {
@@ -72,6 +90,10 @@ export function createIngest(ctx: AppContext, options: IngestOptions = {}): Inge
         : createSource(id, config, metrics))
 
   let pollers: SourcePoller[] = []
+  /** The live streams of this leadership term, by source. */
+  const streams = new Map<SourceId, TickStream>()
+  /** Streamed ticks are published only once the term's warm-up (first poll, backfill) is done. */
+  let live = false
   let marketData: MarketDataPoller | undefined
   let loop: PollLoop | undefined
   let term = 0
@@ -116,6 +138,7 @@ export function createIngest(ctx: AppContext, options: IngestOptions = {}): Inge
           marketListRetryMs: Math.min(60_000, options.marketListRefreshMs ?? HOUR_MS),
           logger,
           metrics,
+          reconcileMs: reconcileIntervalMs(),
         }),
       )
     }
@@ -172,12 +195,17 @@ export function createIngest(ctx: AppContext, options: IngestOptions = {}): Inge
     if (!active(t)) return
     await Promise.all(pollers.map((p) => p.refreshMarkets()))
     if (!active(t)) return
+    startStreams(t)
     const termLoop = new PollLoop({
       pollers,
       pollMs: config.pollMs,
       cycleWaitMs: Math.max(50, Math.min(config.requestTimeoutMs, Math.floor(config.pollMs / 2))),
       onTicks: (result) => onTicks(result, t),
-      onCycle: () => coalescer.mark(registry.ids()),
+      onCycle: () => {
+        coalescer.mark(registry.ids())
+        // Market lists are reloaded hourly: streams follow (the same set is a no-op).
+        for (const p of pollers) streams.get(p.id)?.setMarkets(p.activeMarkets())
+      },
       logger,
     })
     loop = termLoop
@@ -186,6 +214,7 @@ export function createIngest(ctx: AppContext, options: IngestOptions = {}): Inge
     await Promise.all([backfill(t), marketData?.refresh()])
     if (!active(t)) return
     coalescer.resume()
+    live = true
     coalescer.mark(ids)
     termLoop.start()
     marketData?.start()
@@ -193,6 +222,8 @@ export function createIngest(ctx: AppContext, options: IngestOptions = {}): Inge
 
   function endTerm(): void {
     term++
+    live = false
+    stopStreams()
     loop?.stop()
     loop = undefined
     coalescer.stop()
@@ -205,6 +236,55 @@ export function createIngest(ctx: AppContext, options: IngestOptions = {}): Inge
   function onTicks(result: PollResult, t: number): void {
     if (!active(t)) return
     table.put(result.ticks)
+  }
+
+  /**
+   * The poll interval of a streaming source: config.streams.reconcileMs, but at most half the
+   * freshness limit, so that a market the stream pushes rarely (quiet OKX pairs push only on
+   * trades) is refreshed by REST before its tick goes stale.
+   */
+  function reconcileIntervalMs(): number {
+    return Math.max(config.pollMs, Math.min(config.streams.reconcileMs, Math.floor(config.staleMs / 2)))
+  }
+
+  /** Opens the live stream of every source that has one (leader only, once per term). */
+  function startStreams(t: number): void {
+    for (const p of pollers) {
+      const stream = createStream(p.id, config, {
+        ...options.streamTuning,
+        logger,
+        metrics,
+        onTicks: (ticks) => onStreamTicks(ticks, t),
+        onHealth: (healthy) => onStreamHealth(p, healthy, t),
+      })
+      if (!stream) continue
+      streams.set(p.id, stream)
+      logger.info(
+        { source: p.id, markets: p.activeMarkets().length },
+        `${p.id}: opening the live exchange stream`,
+      )
+      stream.setMarkets(p.activeMarkets())
+    }
+  }
+
+  function stopStreams(): void {
+    for (const s of streams.values()) s.close()
+    streams.clear()
+    for (const p of pollers) p.setStreaming(false)
+  }
+
+  /** Streamed ticks (validated by the stream decoder like polled rows) join the same table and publish path. */
+  function onStreamTicks(ticks: Tick[], t: number): void {
+    if (!active(t)) return
+    const changed = table.put(ticks)
+    if (live && changed.size > 0) coalescer.mark(changed)
+  }
+
+  /** Healthy: the source's polling slows to reconciliation. Not: full rate at once (an extra cycle now). */
+  function onStreamHealth(poller: SourcePoller, healthy: boolean, t: number): void {
+    if (!active(t)) return
+    poller.setStreaming(healthy)
+    if (!healthy) loop?.kick()
   }
 
   async function backfill(t: number): Promise<void> {
@@ -229,9 +309,9 @@ export function createIngest(ctx: AppContext, options: IngestOptions = {}): Inge
     )
   }
 
-  /** Aggregates the given assets from the latest ticks and publishes what changed, in one batch. */
-  async function publish(assets: readonly string[], t: number): Promise<void> {
-    if (!active(t)) return
+  /** Aggregates the given assets from the latest ticks and publishes what changed, in one batch; returns the assets published. */
+  async function publish(assets: readonly string[], t: number): Promise<string[]> {
+    if (!active(t)) return []
     const now = Date.now()
     const rates = stablecoinRates(table.stablecoinTicks(), now, config.staleMs)
     const quotes: Quote[] = []
@@ -261,7 +341,13 @@ export function createIngest(ctx: AppContext, options: IngestOptions = {}): Inge
           { asset: id, error: result.error },
           'aggregation produced an invalid quote: not published',
         )
-      const quote = result.quote
+      const quote =
+        result.quote && !result.quote.stale
+          ? {
+              ...result.quote,
+              volatility24h: volatility24h(withLatest(points5m, result.quote.price, now), now),
+            }
+          : result.quote
       if (!quote || (previous && sameContent(previous, quote))) continue
       if (!quote.stale) {
         const recorded = book.record(id, quote.price, now)
@@ -271,8 +357,8 @@ export function createIngest(ctx: AppContext, options: IngestOptions = {}): Inge
       quotes.push(quote)
       lastPublished.set(id, quote)
     }
-    if (quotes.length === 0 && closed.length === 0) return
-    if (!active(t)) return
+    if (quotes.length === 0 && closed.length === 0) return []
+    if (!active(t)) return []
     await Promise.all([
       engine.setQuotes(quotes).catch((err: unknown) => logger.warn({ err }, 'could not store quotes')),
       ...writes.map((w) =>
@@ -281,10 +367,11 @@ export function createIngest(ctx: AppContext, options: IngestOptions = {}): Inge
           .catch((err: unknown) => logger.warn({ err, asset: w.asset }, 'could not store history')),
       ),
     ])
-    if (!active(t)) return
+    if (!active(t)) return []
     await engine
       .publish({ origin: config.nodeId, publishedAt: Date.now(), quotes, history: closed })
       .catch((err: unknown) => logger.warn({ err }, 'could not publish quotes'))
+    return quotes.map((q) => q.asset)
   }
 
   function noteOutliers(
@@ -337,7 +424,12 @@ export function createIngest(ctx: AppContext, options: IngestOptions = {}): Inge
     isLeader: () => lease.isLeader(),
 
     sources: () =>
-      pollers.map((p) => ({ source: p.id, breaker: p.breaker.state, markets: p.activeMarkets() })),
+      pollers.map((p) => ({
+        source: p.id,
+        breaker: p.breaker.state,
+        markets: p.activeMarkets(),
+        streaming: p.isStreaming,
+      })),
   }
 }
 

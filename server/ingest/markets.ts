@@ -74,7 +74,7 @@ export class TickTable {
       if (targets.length === 0) continue
       const k = key(tick.source, tick.market)
       const prev = this.latest.get(k)
-      if (prev && prev.receivedAt > tick.receivedAt) continue
+      if (prev && (prev.receivedAt > tick.receivedAt || olderReading(tick, prev))) continue
       this.latest.set(k, tick)
       for (const t of targets) if (t.kind === 'asset') changed.add(t.asset)
     }
@@ -102,6 +102,19 @@ export class TickTable {
   clear(): void {
     this.latest.clear()
   }
+}
+
+/** Exchange clocks may run this far ahead of ours; a tick stamped further ahead does not outrank others. */
+const CLOCK_SKEW_MS = 5_000
+
+/**
+ * A reading the exchange stamped before the one held (a REST reconciliation answer that left the
+ * exchange before the last streamed push): it would move the price backwards, so it is not taken.
+ */
+function olderReading(tick: Tick, prev: Tick): boolean {
+  return (
+    tick.ts !== null && prev.ts !== null && tick.ts < prev.ts && prev.ts <= prev.receivedAt + CLOCK_SKEW_MS
+  )
 }
 
 const key = (source: SourceId, market: string) => `${source}\u0000${market}`

@@ -23,6 +23,11 @@ export interface PollerOptions {
   logger: Logger
   metrics: Metrics
   random?: () => number
+  /**
+   * Poll interval while the source's live stream is healthy (reconciliation only). Default: no
+   * stream, always pollMs.
+   */
+  reconcileMs?: number
 }
 
 /** What one poll produced, for the orchestrator. */
@@ -51,6 +56,8 @@ export class SourcePoller {
   private polling: Promise<PollResult | undefined> | undefined
   private readonly warnedMissing = new Set<string>()
   private lastDropWarnAt = 0
+  private lastStartedAt = 0
+  private streaming = false
 
   constructor(private readonly opts: PollerOptions) {
     this.id = opts.source.id
@@ -66,7 +73,31 @@ export class SourcePoller {
 
   /** The poll interval in force: config.pollMs, but not below the exchange's minPollMs (read each time: it may vary). */
   intervalMs(): number {
+    const full = this.fullRateMs()
+    const reconcile = this.opts.reconcileMs
+    return this.streaming && reconcile !== undefined ? Math.max(full, reconcile) : full
+  }
+
+  private fullRateMs(): number {
     return this.opts.urlOverridden ? this.opts.pollMs : Math.max(this.opts.pollMs, this.opts.source.minPollMs)
+  }
+
+  /** Whether the live stream is delivering: REST polling slows to reconciliation while it is. */
+  get isStreaming(): boolean {
+    return this.streaming
+  }
+
+  /**
+   * The source's live stream became healthy (polling slows to reconcileMs from the last poll) or
+   * stopped delivering (full rate at once: a poll overdue at full rate is due now). A backoff after
+   * failures is kept either way.
+   */
+  setStreaming(healthy: boolean): void {
+    if (healthy === this.streaming) return
+    this.streaming = healthy
+    if (this.failures > 0 || this.lastStartedAt === 0) return
+    if (healthy) this.nextAt = Math.max(this.nextAt, this.lastStartedAt + this.intervalMs())
+    else this.nextAt = Math.min(this.nextAt, this.lastStartedAt + this.fullRateMs())
   }
 
   /** The registry markets the exchange lists (all of them until its list is known). */
@@ -137,6 +168,7 @@ export class SourcePoller {
    */
   poll(now = Date.now()): Promise<PollResult | undefined> {
     if (this.polling) return this.polling
+    this.lastStartedAt = now
     const markets = this.activeMarkets()
     if (markets.length === 0) {
       this.nextAt = now + this.intervalMs()
@@ -307,6 +339,17 @@ export class PollLoop {
       clearTimeout(timeout)
     }
     if (publish && generation === this.generation) this.opts.onCycle()
+  }
+
+  /**
+   * A cycle now, between the timer's cycles (a stream stopped delivering: its source is polled at
+   * once instead of at the next cycle). No-op when the loop is stopped.
+   */
+  kick(): void {
+    if (!this.running) return
+    void this.cycle(this.generation).catch((err: unknown) =>
+      this.opts.logger.error({ err }, 'an extra poll cycle failed'),
+    )
   }
 
   /** Waits for requests in flight to settle (shutdown). */

@@ -11,6 +11,8 @@ export interface FakeWsConnection {
   received: string[]
   openedAt: number
   closedAt: number | undefined
+  /** Payloads of the protocol-level pongs the client sent (answers to ping()). */
+  pongs: string[]
 }
 
 /** How a fake answers what clients send: the exchange's acks and pongs, and its push format. */
@@ -58,6 +60,7 @@ export class FakeExchangeWs {
         received: [],
         openedAt: Date.now(),
         closedAt: undefined,
+        pongs: [],
       }
       this.connections.push(conn)
       socket.on('message', (data) => {
@@ -66,6 +69,7 @@ export class FakeExchangeWs {
         if (!this.answering) return
         for (const r of this.dialect.reply(text)) socket.send(typeof r === 'string' ? r : JSON.stringify(r))
       })
+      socket.on('pong', (data) => conn.pongs.push(data.toString()))
       socket.on('close', () => {
         conn.closedAt = Date.now()
       })
@@ -108,6 +112,16 @@ export class FakeExchangeWs {
   stopPumping(): void {
     if (this.pump) clearInterval(this.pump)
     this.pump = undefined
+  }
+
+  /** Sends a protocol-level ping frame (as Binance does every 20 s) to every open connection. */
+  ping(payload = ''): void {
+    for (const c of this.open()) c.socket.ping(payload)
+  }
+
+  /** Every text message received on every connection, in connection order. */
+  allReceived(): string[] {
+    return this.connections.flatMap((c) => c.received)
   }
 
   /** Closes every open connection from the server side. */
@@ -252,6 +266,98 @@ export const bybitDialect: WsDialect = {
         turnover24h: String(1000 * price),
         price24hPcnt: '0.0204',
       },
+    }
+  },
+}
+
+/** Kraken v2 pair name of an altname in the fakes (quotes USD/USDT/USDC; XBT is BTC in v2). */
+const krakenPair = (altname: string): string => {
+  const quote = ['USDT', 'USDC', 'USD'].find((q) => altname.endsWith(q)) ?? 'USD'
+  const base = altname.slice(0, -quote.length)
+  return `${base === 'XBT' ? 'BTC' : base}/${quote}`
+}
+const krakenAlt = (pair: string): string => {
+  const [base = '', quote = ''] = pair.split('/')
+  return `${base === 'BTC' ? 'XBT' : base}${quote}`
+}
+
+/** Kraken spot v2: subscribe → one ack per symbol; {"method":"ping"} → pong; ticker updates with JSON numbers. */
+export const krakenDialect: WsDialect = {
+  reply(message) {
+    const m = parse(message)
+    const stamp = { time_in: new Date().toISOString(), time_out: new Date().toISOString() }
+    if (m?.method === 'ping') return [{ method: 'pong', req_id: m.req_id, ...stamp }]
+    if (m?.method !== 'subscribe') return []
+    const params = m.params as { channel: string; symbol: string[] }
+    return params.symbol.map((symbol) => ({
+      method: 'subscribe',
+      result: { channel: params.channel, symbol, snapshot: true, event_trigger: 'trades' },
+      success: true,
+      req_id: m.req_id,
+      ...stamp,
+    }))
+  },
+  subscribedMarkets(message) {
+    const m = parse(message)
+    if (m?.method !== 'subscribe') return []
+    return ((m.params as { symbol?: string[] })?.symbol ?? []).map(krakenAlt)
+  },
+  ticker(market, price, now = Date.now()) {
+    return {
+      channel: 'ticker',
+      type: 'update',
+      data: [
+        {
+          symbol: krakenPair(market),
+          bid: price * 0.9999,
+          bid_qty: 1,
+          ask: price * 1.0001,
+          ask_qty: 1,
+          last: price,
+          volume: 1000,
+          vwap: price,
+          low: price * 0.97,
+          high: price * 1.01,
+          change: price * 0.02,
+          change_pct: 2,
+          timestamp: new Date(now).toISOString(),
+        },
+      ],
+    }
+  },
+}
+
+/** Coinbase Exchange feed: subscribe → {"type":"subscriptions"}; ticker messages on every match. */
+export const coinbaseDialect: WsDialect = {
+  reply(message) {
+    const m = parse(message)
+    if (m?.type !== 'subscribe') return []
+    const channels = (m.channels as string[]).map((name) => ({ name, product_ids: m.product_ids }))
+    return [{ type: 'subscriptions', channels }]
+  },
+  subscribedMarkets(message) {
+    const m = parse(message)
+    return m?.type === 'subscribe' && Array.isArray(m.product_ids) ? (m.product_ids as string[]) : []
+  },
+  ticker(market, price, now = Date.now()) {
+    return {
+      type: 'ticker',
+      sequence: now,
+      product_id: market,
+      price: String(price),
+      open_24h: String(price * 0.98),
+      volume_24h: '1000',
+      low_24h: String(price * 0.97),
+      high_24h: String(price * 1.01),
+      volume_30d: '30000',
+      best_bid: String(price * 0.9999),
+      best_bid_size: '1',
+      best_ask: String(price * 1.0001),
+      best_ask_size: '1',
+      side: 'buy',
+      time: new Date(now).toISOString(),
+      trade_id: now,
+      last_size: '0.1',
     }
   },
 }

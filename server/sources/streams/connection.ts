@@ -114,7 +114,7 @@ export class StreamConnection {
   }
 
   private onOpen(session: Session): void {
-    this.opts.logger.debug(
+    this.opts.logger.info(
       { source: this.source, connection: this.opts.label, markets: this.opts.markets.length },
       `${this.opts.label}: connected, subscribing`,
     )

@@ -2,7 +2,9 @@ import type { SourceId } from '../../../shared/quote.js'
 import type { Config } from '../../config.js'
 import { binanceProtocol } from './binance.js'
 import { bybitProtocol } from './bybit.js'
+import { coinbaseProtocol } from './coinbase.js'
 import { createExchangeStream, type StreamClientOptions, type TickStream } from './exchange-stream.js'
+import { krakenProtocol } from './kraken.js'
 import { okxProtocol } from './okx.js'
 import type { StreamProtocol } from './protocol.js'
 
@@ -13,6 +15,8 @@ export const STREAM_PROTOCOLS: Partial<Record<SourceId, StreamProtocol>> = {
   binance: binanceProtocol,
   okx: okxProtocol,
   bybit: bybitProtocol,
+  kraken: krakenProtocol,
+  coinbase: coinbaseProtocol,
 }
 
 /**

@@ -30,7 +30,7 @@ export class Session {
   readonly openedAt: number
   connectedAt: number | undefined
   private readonly ws: WebSocket
-  private readonly outbox: string[] = []
+  private readonly outbox: { text: string; onSent?: (at: number) => void }[] = []
   private lastSentAt = 0
   private lastFrameAt: number
   private sendTimer: NodeJS.Timeout | undefined
@@ -39,6 +39,7 @@ export class Session {
   private idleTimer: NodeJS.Timeout | undefined
   private killTimer: NodeJS.Timeout | undefined
   private ended = false
+  private pingQueued = false
 
   constructor(private readonly opts: SessionOptions) {
     this.openedAt = Date.now()
@@ -67,9 +68,9 @@ export class Session {
   }
 
   /** Queues a text message; messages leave at most one per protocol.sendGapMs. */
-  send(text: string): void {
+  send(text: string, onSent?: (at: number) => void): void {
     if (this.ended) return
-    this.outbox.push(text)
+    this.outbox.push({ text, onSent })
     this.flush()
   }
 
@@ -95,6 +96,7 @@ export class Session {
   private onOpen(): void {
     if (this.ended) return
     this.connectedAt = Date.now()
+    this.opts.metrics?.streamConnections.inc({ source: this.opts.protocol.source })
     this.touch()
     for (const m of this.opts.protocol.subscribeMessages(this.opts.markets)) this.send(m)
     const pingMs = this.opts.pingIntervalMs ?? this.opts.protocol.ping?.intervalMs
@@ -106,21 +108,26 @@ export class Session {
     this.opts.onOpen(this)
   }
 
+  /** Sends a ping; the answer deadline runs from when it actually leaves (sends are paced). */
   private sendPing(text: string): void {
-    if (!this.isOpen) return
-    const sentAt = Date.now()
-    this.send(text)
-    if (this.pongTimer) return
-    this.pongTimer = setTimeout(() => {
-      this.pongTimer = undefined
-      if (this.lastFrameAt < sentAt) this.terminate(`no answer to ping within ${this.opts.pongTimeoutMs} ms`)
-    }, this.opts.pongTimeoutMs)
+    if (!this.isOpen || this.pingQueued) return
+    this.pingQueued = true
+    this.send(text, (sentAt) => {
+      this.pingQueued = false
+      if (this.pongTimer) return
+      this.pongTimer = setTimeout(() => {
+        this.pongTimer = undefined
+        if (this.lastFrameAt < sentAt)
+          this.terminate(`no answer to ping within ${this.opts.pongTimeoutMs} ms`)
+      }, this.opts.pongTimeoutMs)
+    })
   }
 
   private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.ended) return
     const receivedAt = Date.now()
     this.lastFrameAt = receivedAt
+    this.opts.metrics?.streamMessages.inc({ source: this.opts.protocol.source })
     const text = rawText(data)
     const frame: StreamFrame = isBinary
       ? { kind: 'invalid', reason: 'invalid_json', detail: 'binary frame' }
@@ -160,14 +167,17 @@ export class Session {
     }
     const next = this.outbox.shift()
     if (next === undefined) return
-    this.ws.send(next)
+    this.ws.send(next.text)
     this.lastSentAt = Date.now()
+    next.onSent?.(this.lastSentAt)
     if (this.outbox.length > 0) this.flush()
   }
 
   private end(reason: string): void {
     if (this.ended) return
     this.ended = true
+    if (this.connectedAt !== undefined)
+      this.opts.metrics?.streamConnections.dec({ source: this.opts.protocol.source })
     this.outbox.length = 0
     for (const t of [this.sendTimer, this.pongTimer, this.idleTimer]) clearTimeout(t)
     clearInterval(this.pingTimer)
