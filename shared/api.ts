@@ -14,7 +14,10 @@ export const MAX_ASSETS_PER_REQUEST = 100
 /** One asset reference in a URL: an id (pol, talus) or a symbol that names exactly one asset (US → talus). */
 const REF = '[A-Za-z0-9._-]{1,40}'
 export const ASSET_REF_RE = new RegExp(`^${REF}$`)
-const REF_LIST_RE = new RegExp(`^${REF}(?:,${REF})*$`)
+/** A comma list of references, no spaces, no empty items. */
+export const ASSET_LIST_RE = new RegExp(`^${REF}(?:,${REF})*$`)
+/** The longest `assets` list value accepted. */
+export const MAX_ASSET_LIST_CHARS = 8192
 
 export const AssetRef = z
   .string()
@@ -28,8 +31,8 @@ export const AssetParams = z.object({ asset: AssetRef })
 export const QuotesQuery = z.object({
   assets: z
     .string()
-    .max(8192)
-    .regex(REF_LIST_RE, 'a comma list of asset ids or symbols, without spaces')
+    .max(MAX_ASSET_LIST_CHARS)
+    .regex(ASSET_LIST_RE, 'a comma list of asset ids or symbols, without spaces')
     .describe(
       `Comma list of up to ${MAX_ASSETS_PER_REQUEST} asset ids (or unambiguous symbols), e.g. \`pol,talus\`. ` +
         'Unknown ones are listed in `missing`; repeats are answered once.',

@@ -2,14 +2,14 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { AssetsResponse, ErrorResponse } from '../../shared/api.js'
 import type { PluginOptions } from '../context.js'
-import { etagOf, JSON_TYPE, sendCached } from './http-cache.js'
+import { JSON_TYPE, prepareText, sendCached } from './http-cache.js'
 import { safeJson } from './safe-json.js'
 
 /** GET /v1/assets: the registry. It only changes with a restart, so its body is prepared once. */
 export const assetRoutes: FastifyPluginAsync<PluginOptions> = async (fastify, { ctx }) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>()
-  const body = safeJson({ data: ctx.registry.info() })
-  const etag = etagOf(body)
+  const data = ctx.registry.info().map((a) => ({ ...a, logo: webUrlOrNull(a.logo) }))
+  const { body, etag } = prepareText(safeJson({ data }))
 
   app.get(
     '/v1/assets',
@@ -25,4 +25,15 @@ export const assetRoutes: FastifyPluginAsync<PluginOptions> = async (fastify, { 
       sendCached(req, reply, body, etag, JSON_TYPE, 'public, max-age=300')
     },
   )
+}
+
+/** A logo is only ever handed out as an http(s) URL: a `javascript:` or `data:` one would end up in an <img src>. */
+function webUrlOrNull(url: string | null): string | null {
+  if (url === null) return null
+  try {
+    const { protocol } = new URL(url)
+    return protocol === 'https:' || protocol === 'http:' ? url : null
+  } catch {
+    return null
+  }
 }

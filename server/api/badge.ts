@@ -7,18 +7,13 @@ import { resolveAsset } from './asset-refs.js'
 import { quoteBadge, unknownAssetBadge } from './badge-content.js'
 import { renderBadge } from './badge-svg.js'
 import { ApiError } from './errors.js'
-import { cacheControlFor, etagOf, SVG_TYPE, sendCached } from './http-cache.js'
+import { cacheControlFor, type Prepared, prepareText, SVG_TYPE, sendCached } from './http-cache.js'
 import { QuoteViewCache } from './quote-view-cache.js'
 
 interface BadgePlan {
   asset: { id: string; symbol: string; name: string }
   theme: BadgeTheme
   show: BadgeField[]
-}
-
-interface Prepared {
-  body: string
-  etag: string
 }
 
 const SVG = z.string().describe('An SVG image.')
@@ -36,8 +31,7 @@ export const badgeRoutes: FastifyPluginAsync<PluginOptions> = async (fastify, { 
   const badges = new QuoteViewCache<BadgePlan, Prepared>(engine, config.staleMs, {
     ids: (plan) => [plan.asset.id],
     render: (plan, [quote]) => {
-      const body = renderBadge(quoteBadge(plan.asset, quote, plan.show, plan.theme))
-      return { body, etag: etagOf(body) }
+      return prepareText(renderBadge(quoteBadge(plan.asset, quote, plan.show, plan.theme)))
     },
     size: (p) => p.body.length,
   })

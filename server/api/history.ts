@@ -5,7 +5,7 @@ import { type HistoryPoint, WINDOW_MS, WINDOW_RESOLUTION } from '../../shared/qu
 import type { PluginOptions } from '../context.js'
 import { resolveAsset } from './asset-refs.js'
 import { ApiError } from './errors.js'
-import { cacheControlFor, etagOf, JSON_TYPE, sendCached } from './http-cache.js'
+import { cacheControlFor, JSON_TYPE, type Prepared, prepareText, sendCached } from './http-cache.js'
 import { safeJson } from './safe-json.js'
 
 const READ_TIMEOUT_MS = 2_000
@@ -21,7 +21,7 @@ export const historyRoutes: FastifyPluginAsync<PluginOptions> = async (fastify, 
   const cacheControl = cacheControlFor(config.pollMs)
   const reuseMs = Math.min(1_000, config.pollMs)
   const retryAfter = String(Math.max(1, Math.ceil(config.pollMs / 1000)))
-  const recent = new Map<string, { at: number; result: Promise<{ body: string; etag: string }> }>()
+  const recent = new Map<string, { at: number; result: Promise<Prepared> }>()
 
   app.get(
     '/v1/history/:asset',
@@ -54,8 +54,7 @@ export const historyRoutes: FastifyPluginAsync<PluginOptions> = async (fastify, 
           READ_TIMEOUT_MS,
         )
           .then((points: HistoryPoint[]) => {
-            const body = safeJson({ asset: asset.id, resolution, points })
-            return { body, etag: etagOf(body) }
+            return prepareText(safeJson({ asset: asset.id, resolution, points }))
           })
           .catch(() => {
             recent.delete(key)

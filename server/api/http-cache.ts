@@ -22,6 +22,18 @@ export function cacheControlFor(pollMs: number): string {
   return `public, max-age=${Math.max(1, Math.round(pollMs / 1000))}`
 }
 
+/** A representation ready to send: its bytes (a Buffer is written as is: no encoding, no length scan) and tag. */
+export interface Prepared {
+  body: Buffer
+  etag: string
+}
+
+/** Bytes and strong ETag of a text body, computed once. */
+export function prepareText(text: string): Prepared {
+  const body = Buffer.from(text, 'utf8')
+  return { body, etag: etagOf(body) }
+}
+
 /**
  * Sends a prepared representation: 304 when the client already has it, else the bytes with the
  * content type set, so Fastify neither serializes nor validates it again.
@@ -29,7 +41,7 @@ export function cacheControlFor(pollMs: number): string {
 export function sendCached(
   req: FastifyRequest,
   reply: FastifyReply,
-  body: string,
+  body: Buffer | string,
   etag: string,
   contentType: string,
   cacheControl: string,

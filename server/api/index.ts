@@ -10,12 +10,15 @@ import { httpMetrics } from './http-metrics.js'
 import { metricsRoutes } from './metrics.js'
 import { openApi } from './openapi.js'
 import { quoteRoutes } from './quotes.js'
+import { lazyChildLogger } from './request-logger.js'
 
 /**
  * What must apply to every route of the app, so it is registered on the root instance before
- * any route: the error shape and 404s, HTTP metrics, and the OpenAPI collector.
+ * any route: the error shape and 404s, HTTP metrics, the OpenAPI collector, and per-request
+ * loggers made only when used.
  */
 export const apiFoundation: FastifyPluginAsync<PluginOptions> = async (app, opts) => {
+  app.setChildLoggerFactory(lazyChildLogger)
   await app.register(errorHandling, opts)
   await app.register(httpMetrics, opts)
   await app.register(openApi, opts)

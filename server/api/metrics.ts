@@ -2,11 +2,13 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { PluginOptions } from '../context.js'
+import { flushHttpMetrics } from './http-metrics.js'
 
 /** GET /metrics: this instance's Prometheus registry in the text exposition format. */
 export const metricsRoutes: FastifyPluginAsync<PluginOptions> = async (fastify, { ctx }) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>()
-  const { registry } = ctx.metrics
+  const { metrics } = ctx
+  const { registry } = metrics
   app.get(
     '/metrics',
     {
@@ -22,6 +24,7 @@ export const metricsRoutes: FastifyPluginAsync<PluginOptions> = async (fastify, 
       },
     },
     async (_req, reply) => {
+      flushHttpMetrics(metrics)
       const text = await registry.metrics()
       reply.header('cache-control', 'no-store').header('content-type', registry.contentType)
       return text

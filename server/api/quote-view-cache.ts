@@ -2,6 +2,11 @@ import type { Quote } from '../../shared/quote.js'
 import type { Engine } from '../engine/engine.js'
 import { isStale, withFreshness } from '../freshness.js'
 
+/** Same asset, same update: a quote's seq is per asset and moves on with every change. */
+function sameUpdate(a: Quote, b: Quote): boolean {
+  return a.seq === b.seq && a.updatedAt === b.updatedAt && a.stale === b.stale && a.price === b.price
+}
+
 export interface QuoteViewSpec<P, V> {
   /** What a key asks for (e.g. the resolved asset ids of `pol,US`). May throw an ApiError; never cached then. */
   plan?(key: string): P
@@ -25,8 +30,8 @@ interface Entry<P, V> {
 /**
  * Representations (a JSON body and its ETag, an SVG badge) built from the engine's local mirror,
  * cached by request key. A view stays valid while every quote it was built from is still the
- * mirror's object for its asset (the engine replaces the object on every update) and its stale
- * flag has not changed. A hit costs one mirror lookup per asset: no serialization, no hashing,
+ * mirror's latest for its asset (same seq and time: the engine replaces the object on every
+ * update) and its stale flag has not changed. A hit costs one mirror lookup per asset: no serialization, no hashing,
  * no zod. Bounded by bytes; the oldest entries go first.
  */
 export class QuoteViewCache<P, V> {
@@ -70,7 +75,13 @@ export class QuoteViewCache<P, V> {
     const { ids, seen, stale } = entry
     for (let i = 0; i < ids.length; i++) {
       const q = this.engine.latest(ids[i]!)
-      if (q !== seen[i]) return false
+      const had = seen[i]
+      if (q !== had) {
+        // A new object for the same update (the Redis bus delivers a decoded copy of what this
+        // node already had) leaves the representation as it was.
+        if (!q || !had || !sameUpdate(q, had)) return false
+        seen[i] = q
+      }
       if (q !== undefined && isStale(q, now, this.staleMs, ready) !== stale[i]) return false
     }
     return true

@@ -5,19 +5,12 @@ import type { Quote } from '../../shared/quote.js'
 import type { PluginOptions } from '../context.js'
 import { type AssetListPlan, planAssetList, resolveAsset } from './asset-refs.js'
 import { ApiError } from './errors.js'
-import { cacheControlFor, etagOf, JSON_TYPE, sendCached } from './http-cache.js'
+import { acceptAssetList, acceptAssetParam, withFastPath } from './fast-validation.js'
+import { cacheControlFor, JSON_TYPE, type Prepared, prepareText, sendCached } from './http-cache.js'
 import { QuoteViewCache } from './quote-view-cache.js'
 import { safeJson } from './safe-json.js'
 
-interface Prepared {
-  body: string
-  etag: string
-}
-
-function prepare(value: unknown): Prepared {
-  const body = safeJson(value)
-  return { body, etag: etagOf(body) }
-}
+const prepare = (value: unknown): Prepared => prepareText(safeJson(value))
 
 const sizeOf = (p: Prepared) => p.body.length
 
@@ -79,6 +72,7 @@ export const quoteRoutes: FastifyPluginAsync<PluginOptions> = async (fastify, { 
         querystring: QuotesQuery,
         response: { 200: QuotesResponse, 400: ErrorResponse, 404: ErrorResponse, 429: ErrorResponse },
       },
+      validatorCompiler: withFastPath(acceptAssetList),
     },
     (req, reply) => {
       const view = lists.get(req.query.assets)
@@ -104,6 +98,7 @@ export const quoteRoutes: FastifyPluginAsync<PluginOptions> = async (fastify, { 
           503: ErrorResponse,
         },
       },
+      validatorCompiler: withFastPath(acceptAssetParam),
     },
     (req, reply) => {
       const view = singles.get(req.params.asset)
