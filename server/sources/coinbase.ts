@@ -4,6 +4,7 @@ import { HttpClient } from './http.js'
 import {
   clampLimit,
   optionalAmount,
+  optionalIsoMs,
   optionalPrice,
   parseCandleRows,
   parseEnvelope,
@@ -38,21 +39,11 @@ const TICKER_REQUESTS_PER_SECOND = 6
 const DEFAULT_PRODUCT_COUNT = 4
 const MIN_POLL_FLOOR_MS = 1000
 
-/** ISO 8601 time → epoch ms; missing or unparsable → null. */
-const isoTime = z
-  .string()
-  .nullable()
-  .optional()
-  .transform((v) => {
-    const ms = v ? Date.parse(v) : Number.NaN
-    return Number.isFinite(ms) && ms >= 0 ? ms : null
-  })
-
 const ProductRow = z
   .object({
     product: z.string(),
     stats: z.object({ open: optionalPrice, high: optionalPrice, low: optionalPrice, volume: optionalAmount }),
-    ticker: z.object({ price: priceField, volume: optionalAmount, time: isoTime }),
+    ticker: z.object({ price: priceField, volume: optionalAmount, time: optionalIsoMs }),
   })
   .transform(({ product, stats, ticker }): TickFields => {
     const last = ticker.price

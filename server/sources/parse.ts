@@ -63,6 +63,16 @@ export const optionalMs = optionalScalar.transform((v) => {
   return n !== null && n >= 0 ? Math.trunc(n) : null
 })
 
+/** An ISO 8601 time → epoch ms; missing, null or unparsable → null. */
+export const optionalIsoMs = z
+  .string()
+  .nullable()
+  .optional()
+  .transform((v) => {
+    const ms = v ? Date.parse(v) : Number.NaN
+    return Number.isFinite(ms) && ms >= 0 ? ms : null
+  })
+
 /** What an adapter's row schema produces: a tick without the fields every tick gets the same way. */
 export type TickFields = Omit<Tick, 'source' | 'receivedAt'>
 

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import {
   optionalAmount,
+  optionalIsoMs,
   optionalPrice,
   parseTickRows,
   percentChange,
@@ -30,15 +31,6 @@ const ID = 'coinbase'
 const PRODUCT = /^[A-Z0-9]{1,20}-[A-Z0-9]{1,20}$/
 const PRODUCTS_PER_MESSAGE = 100
 
-const isoMs = z
-  .string()
-  .nullable()
-  .optional()
-  .transform((v) => {
-    const ms = v ? Date.parse(v) : Number.NaN
-    return Number.isFinite(ms) && ms >= 0 ? ms : null
-  })
-
 const TickerRow = z
   .object({
     type: z.literal('ticker'),
@@ -48,7 +40,7 @@ const TickerRow = z
     high_24h: optionalPrice,
     low_24h: optionalPrice,
     volume_24h: optionalAmount,
-    time: isoMs,
+    time: optionalIsoMs,
   })
   .transform(
     (r): TickFields => ({

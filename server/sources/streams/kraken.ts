@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import {
   optionalAmount,
+  optionalIsoMs,
   optionalNumber,
   optionalPrice,
   parseTickRows,
@@ -48,14 +49,6 @@ export function krakenAltname(symbol: string): string {
   return `${V2_TO_ALT[base] ?? base}${quote}`
 }
 
-const isoMs = z
-  .string()
-  .optional()
-  .transform((v) => {
-    const ms = v ? Date.parse(v) : Number.NaN
-    return Number.isFinite(ms) && ms >= 0 ? ms : null
-  })
-
 const TickerRow = z
   .object({
     symbol: z.string(),
@@ -65,7 +58,7 @@ const TickerRow = z
     volume: optionalAmount,
     vwap: optionalPrice,
     change_pct: optionalNumber,
-    timestamp: isoMs,
+    timestamp: optionalIsoMs,
   })
   .transform(
     (r): TickFields => ({
