@@ -75,6 +75,8 @@ const HOUR_MS = 3_600_000
  */
 export function createIngest(ctx: AppContext, options: IngestOptions = {}): Ingest {
   const { config, logger: rootLogger, engine, registry, metrics } = ctx
+  /** A quote whose values have not changed is republished this often, well within the stale limit. */
+  const refreshMs = Math.floor(config.staleMs / 4)
   const logger = rootLogger.child({ component: 'ingest' })
   const tickerIds = config.sources.filter((id) => id !== 'coingecko')
   const index = new MarketIndex(registry, tickerIds)
@@ -348,7 +350,11 @@ export function createIngest(ctx: AppContext, options: IngestOptions = {}): Inge
               volatility24h: volatility24h(withLatest(points5m, result.quote.price, now), now),
             }
           : result.quote
-      if (!quote || (previous && sameContent(previous, quote))) continue
+      if (!quote || (previous && sameContent(previous, quote, true))) continue
+      // Only newer tick times (a reconciliation poll, a stream's repeat): worth a publish only to
+      // keep the quote fresh, so not more often than refreshMs; it would spend the push budget a
+      // real price change right after it needs.
+      if (previous && now - previous.updatedAt < refreshMs && sameContent(previous, quote, false)) continue
       if (!quote.stale) {
         const recorded = book.record(id, quote.price, now)
         writes.push(...recorded.writes)
@@ -434,6 +440,14 @@ export function createIngest(ctx: AppContext, options: IngestOptions = {}): Inge
 }
 
 /** Same quote apart from seq and updatedAt: nothing new to publish. */
-function sameContent(a: Quote, b: Quote): boolean {
-  return JSON.stringify({ ...a, seq: 0, updatedAt: 0 }) === JSON.stringify({ ...b, seq: 0, updatedAt: 0 })
+/** Equal apart from seq and updatedAt, and (unless `sourceTimes`) the sources' tick times. */
+function sameContent(a: Quote, b: Quote, sourceTimes: boolean): boolean {
+  const key = (q: Quote) =>
+    JSON.stringify({
+      ...q,
+      seq: 0,
+      updatedAt: 0,
+      sources: sourceTimes ? q.sources : q.sources.map((s) => ({ ...s, ts: 0 })),
+    })
+  return key(a) === key(b)
 }
