@@ -80,7 +80,7 @@ export function createIngest(ctx: AppContext, options: IngestOptions = {}): Inge
   const logger = rootLogger.child({ component: 'ingest' })
   const tickerIds = config.sources.filter((id) => id !== 'coingecko')
   const index = new MarketIndex(registry, tickerIds)
-  const table = new TickTable(index)
+  const table = new TickTable(index, refreshMs)
   const book = new HistoryBook()
   const lastPublished = new Map<string, Quote>()
   const rejectedMarkets = new Set<string>()
@@ -278,7 +278,7 @@ export function createIngest(ctx: AppContext, options: IngestOptions = {}): Inge
   /** Streamed ticks (validated by the stream decoder like polled rows) join the same table and publish path. */
   function onStreamTicks(ticks: Tick[], t: number): void {
     if (!active(t)) return
-    const changed = table.put(ticks)
+    const changed = table.put(ticks, 'stream')
     if (live && changed.size > 0) coalescer.mark(changed)
   }
 

@@ -63,11 +63,21 @@ export class MarketIndex {
  */
 export class TickTable {
   private readonly latest = new Map<string, Tick>()
+  /** Markets whose held tick came from a live stream. */
+  private readonly streamed = new Set<string>()
 
-  constructor(private readonly index: MarketIndex) {}
+  /**
+   * @param streamPrecedenceMs how long a streamed tick outranks polled ones for its market: a live
+   *   stream is fresher than a poll by construction, so a reconciliation poll replaces a streamed
+   *   tick only once the stream has been quiet on that market this long.
+   */
+  constructor(
+    private readonly index: MarketIndex,
+    private readonly streamPrecedenceMs = 0,
+  ) {}
 
   /** Stores ticks (a newer one replaces an older one). Returns the assets whose inputs changed. */
-  put(ticks: readonly Tick[]): Set<string> {
+  put(ticks: readonly Tick[], via: 'poll' | 'stream' = 'poll'): Set<string> {
     const changed = new Set<string>()
     for (const tick of ticks) {
       const targets = this.index.targets(tick.source, tick.market)
@@ -75,7 +85,16 @@ export class TickTable {
       const k = key(tick.source, tick.market)
       const prev = this.latest.get(k)
       if (prev && (prev.receivedAt > tick.receivedAt || olderReading(tick, prev))) continue
+      if (
+        via === 'poll' &&
+        prev &&
+        this.streamed.has(k) &&
+        tick.receivedAt - prev.receivedAt < this.streamPrecedenceMs
+      )
+        continue
       this.latest.set(k, tick)
+      if (via === 'stream') this.streamed.add(k)
+      else this.streamed.delete(k)
       for (const t of targets) if (t.kind === 'asset') changed.add(t.asset)
     }
     return changed
@@ -101,6 +120,7 @@ export class TickTable {
 
   clear(): void {
     this.latest.clear()
+    this.streamed.clear()
   }
 }
 

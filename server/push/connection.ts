@@ -33,9 +33,21 @@ export class Connection {
   private pending: Map<string, string> | null = null
   private pendingHistory: Map<string, Buffer> | null = null
   private pendingBytes = 0
+  /**
+   * Seq per asset of snapshot quotes the hub had not delivered yet (the mirror is updated when the
+   * leader stores a quote, before the bus brings it back): that delivery is skipped for this
+   * connection, so seq only goes up on it. Null when none.
+   */
+  ahead: Map<string, number> | null = null
   /** Snapshots being prepared (history reads in flight); live updates wait behind them. */
   private holds = 0
   private overHardSince = 0
+  /** Payload bytes handed to the socket, ever; with bufferedAmount it tells how much the client took. */
+  private written = 0
+  private drained = 0
+  /** While behind: when the client last took any byte (0 when not being swept). */
+  private progressAt = 0
+  readonly openedAt = Date.now()
   /** When the unanswered heartbeat ping was sent; 0 when none is outstanding. */
   pingSentAt = 0
   private tokens: number
@@ -147,23 +159,36 @@ export class Connection {
     if (this.closed) return false
     const parked = this.tryFlush()
     const { queueHardBytes, queueSoftBytes, slowGraceMs } = this.hub.limits
-    const bytes = this.ws.bufferedAmount + this.pendingBytes
+    const buffered = this.ws.bufferedAmount
+    const bytes = buffered + this.pendingBytes
+    // Progress: bytes left the socket's buffer (a write only ever lowers this difference), or it is
+    // empty (updates held behind a snapshot being prepared are not the client's fault).
+    const drained = this.written - buffered
+    if (this.progressAt === 0 || drained > this.drained || buffered === 0) this.progressAt = now
+    this.drained = drained
     if (bytes > queueHardBytes) {
       if (this.overHardSince === 0) {
         this.overHardSince = now
         this.ws.pause()
-      } else if (now - this.overHardSince >= slowGraceMs) {
-        this.hub.metrics.wsSlowConsumerCloses.inc()
-        this.closeWith(CLOSE_CODES.slowConsumer, 'slow consumer')
-        return false
-      }
+      } else if (now - this.overHardSince >= slowGraceMs) return this.closeSlow()
       return true
     }
     if (this.overHardSince !== 0) {
       this.overHardSince = 0
       this.ws.resume()
     }
-    return parked || bytes > queueSoftBytes
+    const behind = parked || bytes > queueSoftBytes
+    // Behind and taking nothing at all (a client that never reads, whose kernel buffers are full):
+    // conflation keeps its queue under the hard limit, so that rule alone would never close it.
+    if (behind && now - this.progressAt >= slowGraceMs) return this.closeSlow()
+    if (!behind) this.progressAt = 0
+    return behind
+  }
+
+  private closeSlow(): false {
+    this.hub.metrics.wsSlowConsumerCloses.inc()
+    this.closeWith(CLOSE_CODES.slowConsumer, 'slow consumer')
+    return false
   }
 
   /** Outgoing bytes held for this client: the socket's buffer plus parked updates. */
@@ -174,9 +199,19 @@ export class Connection {
   private write(data: Buffer | string): void {
     if (this.closed) return
     this.ws.send(data, TEXT)
+    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length
+    this.written += size
     this.hub.sentMessages++
-    this.hub.sentBytes += typeof data === 'string' ? Buffer.byteLength(data) : data.length
-    if (this.ws.bufferedAmount > this.hub.limits.queueSoftBytes) this.hub.markSlow(this)
+    this.hub.sentBytes += size
+    const buffered = this.ws.bufferedAmount
+    if (buffered <= this.hub.limits.queueSoftBytes) return
+    this.hub.markSlow(this)
+    // Over the hard limit already (snapshots are never conflated): stop reading this client's
+    // requests now, not at the next sweep, so it cannot order more snapshots meanwhile.
+    if (buffered > this.hub.limits.queueHardBytes && this.overHardSince === 0) {
+      this.overHardSince = Date.now()
+      this.ws.pause()
+    }
   }
 
   private sendError(code: ErrorCode, message: string, assets?: readonly string[]): void {
@@ -322,8 +357,24 @@ export class Connection {
       if (fragment === undefined) continue
       fragments.push(fragment)
       this.dropParked(asset)
+      const seq = this.hub.engine.latest(asset)!.seq
+      if (this.hub.deliveredSeq.get(asset) !== seq) {
+        this.ahead ??= new Map()
+        this.ahead.set(asset, seq)
+      }
     }
     this.write(snapshotFrame(fragments, history))
+  }
+
+  /** Whether the snapshot already had this quote (or a newer one); forgets the asset once past it. */
+  hadInSnapshot(asset: string, seq: number): boolean {
+    const sent = this.ahead!.get(asset)
+    if (sent === undefined) return false
+    this.ahead!.delete(asset)
+    if (this.ahead!.size === 0) this.ahead = null
+    // A quote newer than the snapshot's goes out; the in-flight one it already had does not.
+    if (seq > sent) return false
+    return true
   }
 
   private unsubscribe(msg: UnsubscribeMessage): void {
@@ -331,6 +382,7 @@ export class Connection {
       const asset = this.hub.registry.resolve(name)?.id
       if (asset === undefined || !this.subs.has(asset)) continue
       this.hub.unsubscribe(this, asset)
+      this.ahead?.delete(asset)
       this.dropParked(asset)
     }
   }

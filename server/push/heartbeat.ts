@@ -30,8 +30,11 @@ export class Heartbeat {
   private sweep(): void {
     const now = Date.now()
     for (const conn of this.hub.connections) {
-      if (conn.pingSentAt === 0) conn.ping(now)
-      else if (now - conn.pingSentAt >= this.pongTimeoutMs) this.terminate(conn)
+      // A connection is first pinged one full interval after it opened, not at whatever phase the
+      // sweep happens to be in: every client gets at least pingMs + pongTimeoutMs before a cut.
+      if (conn.pingSentAt === 0) {
+        if (now - conn.openedAt >= this.pingMs) conn.ping(now)
+      } else if (now - conn.pingSentAt >= this.pongTimeoutMs) this.terminate(conn)
     }
     const deadline = setTimeout(() => {
       this.deadlines.delete(deadline)

@@ -38,6 +38,8 @@ export class Hub {
   private readonly subscribers = new Map<string, Set<Connection>>()
   /** The last serialised quote per asset, reused by snapshots while it is still the newest. */
   private readonly fragments = new Map<string, { quote: Quote; json: string }>()
+  /** Seq of the newest quote per asset this hub has delivered (the mirror may be ahead of it). */
+  readonly deliveredSeq = new Map<string, number>()
   private readonly slow = new Set<Connection>()
   private slowTimer: NodeJS.Timeout | undefined
   private epoch = 0
@@ -136,6 +138,7 @@ export class Hub {
       if (newest !== undefined && newest.seq > quote.seq) continue
       const json = JSON.stringify(quote)
       this.fragments.set(quote.asset, { quote, json })
+      this.deliveredSeq.set(quote.asset, quote.seq)
       assets.push(quote.asset)
       fragments.push(json)
       // Bit of this quote: its index in fragments.
@@ -144,6 +147,8 @@ export class Hub {
       const subs = this.subscribers.get(quote.asset)
       if (subs === undefined) continue
       for (const conn of subs) {
+        // Its snapshot already carried this quote (taken while the quote was on its way here).
+        if (conn.ahead !== null && conn.hadInSnapshot(quote.asset, quote.seq)) continue
         if (conn.epoch !== epoch) {
           conn.epoch = epoch
           conn.mask = own

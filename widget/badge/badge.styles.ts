@@ -33,6 +33,9 @@ export const badgeStyles = css`
   .volume {
     min-width: 8ch;
   }
+  [part='symbol'] {
+    unicode-bidi: isolate;
+  }
   .note [part='symbol'] {
     text-decoration: underline dotted;
   }
