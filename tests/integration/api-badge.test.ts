@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorResponse } from '../../shared/api.js'
 import { formatCompact, formatPrice } from '../../shared/format.js'
+import { fetchText } from '../helpers/http.js'
 import { type PushApp, startPushApp } from '../helpers/push-app.js'
 import { makeQuote, waitFor } from '../helpers/quotes.js'
 
@@ -26,11 +27,7 @@ afterAll(async () => {
   await s?.close()
 })
 
-async function get(path: string, headers: Record<string, string> = {}) {
-  const res = await fetch(`${s.httpUrl}${path}`, { headers })
-  const text = await res.text()
-  return { status: res.status, headers: res.headers, text }
-}
+const get = (path: string, headers: Record<string, string> = {}) => fetchText(`${s.httpUrl}${path}`, headers)
 
 /** The visible texts of a badge (each is drawn twice: shadow and text). */
 function texts(svg: string): string[] {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorResponse, HistoryResponse } from '../../shared/api.js'
 import type { HistoryPoint } from '../../shared/quote.js'
+import { fetchText } from '../helpers/http.js'
 import { type PushApp, startPushApp } from '../helpers/push-app.js'
 
 let s: PushApp
@@ -20,11 +21,7 @@ afterAll(async () => {
   await s?.close()
 })
 
-async function get(path: string, headers: Record<string, string> = {}) {
-  const res = await fetch(`${s.httpUrl}${path}`, { headers })
-  const text = await res.text()
-  return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) as unknown }
-}
+const get = (path: string, headers: Record<string, string> = {}) => fetchText(`${s.httpUrl}${path}`, headers)
 
 describe('GET /v1/history/:asset', () => {
   it('answers 5-minute points of the last 24 h by default, oldest first', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorResponse, QuotesResponse } from '../../shared/api.js'
 import { Quote } from '../../shared/quote.js'
+import { fetchText } from '../helpers/http.js'
 import { type PushApp, startPushApp } from '../helpers/push-app.js'
 import { makeQuote, waitFor } from '../helpers/quotes.js'
 
@@ -18,11 +19,7 @@ afterAll(async () => {
   await s?.close()
 })
 
-async function get(path: string, headers: Record<string, string> = {}) {
-  const res = await fetch(`${s.httpUrl}${path}`, { headers })
-  const text = await res.text()
-  return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) as unknown }
-}
+const get = (path: string, headers: Record<string, string> = {}) => fetchText(`${s.httpUrl}${path}`, headers)
 
 describe('GET /v1/quotes', () => {
   it('answers the quotes asked, in order, with exactly the published values', async () => {

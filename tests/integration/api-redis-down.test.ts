@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorResponse, QuotesResponse } from '../../shared/api.js'
 import { Quote } from '../../shared/quote.js'
+import { fetchText } from '../helpers/http.js'
 import { type PushApp, startPushApp } from '../helpers/push-app.js'
 import { makeQuote, waitFor } from '../helpers/quotes.js'
 import { startRedis, type TestRedis } from '../helpers/redis-server.js'
@@ -41,11 +42,8 @@ async function node(vars: Record<string, string> = {}, ns = `api${++prefix}:`) {
   return s
 }
 
-async function get(s: PushApp, path: string, headers: Record<string, string> = {}) {
-  const res = await fetch(`${s.httpUrl}${path}`, { headers })
-  const text = await res.text()
-  return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) as unknown }
-}
+const get = (s: PushApp, path: string, headers: Record<string, string> = {}) =>
+  fetchText(`${s.httpUrl}${path}`, headers)
 
 describe('REST with the Redis engine', () => {
   it('answers from the local mirror, fed by the bus from another node', async () => {
