@@ -56,6 +56,11 @@ export interface Engine {
 
   /** Takes the named lock for `owner` when free. True when owner holds it afterwards. */
   acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean>
+  /**
+   * How long until the named lock can be taken (0: now), for a caller that just failed to take it
+   * and wants to try again the moment it frees rather than at its next regular try.
+   */
+  lockFreeInMs(name: string, ttlMs: number): Promise<number>
   /** Extends the lock when `owner` still holds it. False when it was lost. */
   renewLock(name: string, owner: string, ttlMs: number): Promise<boolean>
   releaseLock(name: string, owner: string): Promise<void>

@@ -69,6 +69,11 @@ export class MemoryEngine implements Engine {
     return true
   }
 
+  async lockFreeInMs(name: string): Promise<number> {
+    const held = this.locks.get(name)
+    return held ? Math.max(0, held.expiresAt - Date.now()) : 0
+  }
+
   async renewLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
     const held = this.locks.get(name)
     if (!held || held.owner !== owner || held.expiresAt <= Date.now()) return false

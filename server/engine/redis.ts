@@ -177,27 +177,22 @@ export class RedisEngine implements Engine {
 
   async acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
     const key = this.keys.lock(name)
-    // Callers try every ttl/3: a lock that frees up before the next try is waited for here, so a
-    // new leader takes over when the old lease ends, not up to ttl/3 later.
-    const soonMs = Math.max(0, Math.floor(ttlMs / 3) - 50)
     // A Redis that restarted (without persistence) forgot the lock, but the node that held it may
     // still be inside its lease: no node takes a lock until a full TTL after it saw the restart.
     await this.restartCheck
-    const restartWait = this.restartSeenAt + ttlMs - Date.now()
-    if (restartWait > soonMs) return false
-    if (restartWait > 0) await sleep(restartWait)
     if (this.closed || Date.now() < this.restartSeenAt + ttlMs) return false
-    if (await this.setLock(key, owner, ttlMs)) return true
+    if ((await this.guard('acquireLock', () => this.cmd.set(key, owner, 'PX', ttlMs, 'NX'))) === 'OK')
+      return true
     // Already ours (e.g. a retry after a lost reply): extend it.
-    if ((await this.guard('acquireLock', () => this.cmd.renewLock(key, owner, ttlMs))) === 1) return true
-    const left = await this.guard('acquireLock', () => this.cmd.pttl(key))
-    if (left > soonMs || left === -1) return false
-    if (left > 0) await sleep(left + 2)
-    return !this.closed && (await this.setLock(key, owner, ttlMs))
+    return (await this.guard('acquireLock', () => this.cmd.renewLock(key, owner, ttlMs))) === 1
   }
 
-  private async setLock(key: string, owner: string, ttlMs: number): Promise<boolean> {
-    return (await this.guard('acquireLock', () => this.cmd.set(key, owner, 'PX', ttlMs, 'NX'))) === 'OK'
+  async lockFreeInMs(name: string, ttlMs: number): Promise<number> {
+    await this.restartCheck
+    const left = await this.guard('lockFreeInMs', () => this.cmd.pttl(this.keys.lock(name)))
+    // pttl: -2 no key (free), -1 a key without expiry (not ours to guess: as long as a whole TTL).
+    const held = left === -1 ? ttlMs : Math.max(0, left)
+    return Math.max(held, this.restartSeenAt + ttlMs - Date.now())
   }
 
   async renewLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
@@ -348,5 +343,3 @@ export class RedisEngine implements Engine {
     this.opts.metrics?.engineReady.set({ engine: 'redis' }, this.readiness().ready ? 1 : 0)
   }
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))

@@ -350,11 +350,16 @@ export function createIngest(ctx: AppContext, options: IngestOptions = {}): Inge
               volatility24h: volatility24h(withLatest(points5m, result.quote.price, now), now),
             }
           : result.quote
-      if (!quote || (previous && sameContent(previous, quote, true))) continue
-      // Only newer tick times (a reconciliation poll, a stream's repeat): worth a publish only to
-      // keep the quote fresh, so not more often than refreshMs; it would spend the push budget a
-      // real price change right after it needs.
-      if (previous && now - previous.updatedAt < refreshMs && sameContent(previous, quote, false)) continue
+      if (!quote) continue
+      // The same values again: nothing new at all (same tick times too), or only newer tick times
+      // (a reconciliation poll, a stream's repeat), worth a publish only to keep the quote fresh,
+      // so not more often than refreshMs: it would spend the push budget a real change needs.
+      if (
+        previous &&
+        sameContent(previous, quote, false) &&
+        (now - previous.updatedAt < refreshMs || sameContent(previous, quote, true))
+      )
+        continue
       if (!quote.stale) {
         const recorded = book.record(id, quote.price, now)
         writes.push(...recorded.writes)

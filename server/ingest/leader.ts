@@ -30,6 +30,8 @@ export class LeaderLease {
   private validUntil = 0
   private interval: NodeJS.Timeout | undefined
   private deadline: NodeJS.Timeout | undefined
+  /** A one-off try at the moment a held lock frees, sooner than the next regular one. */
+  private retry: NodeJS.Timeout | undefined
   private busy = false
   private running = false
   private readonly marginMs: number
@@ -47,7 +49,7 @@ export class LeaderLease {
   async start(): Promise<void> {
     if (this.running) return
     this.running = true
-    this.interval = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.opts.ttlMs / 3)))
+    this.interval = setInterval(() => void this.tick(), this.intervalMs())
     await this.tick()
   }
 
@@ -56,6 +58,7 @@ export class LeaderLease {
     this.running = false
     if (this.interval) clearInterval(this.interval)
     this.interval = undefined
+    clearTimeout(this.retry)
     const was = this.leader
     this.lose('stopping')
     if (was) {
@@ -78,7 +81,10 @@ export class LeaderLease {
         else this.lose('the lock was lost')
       } else {
         const ok = await engine.acquireLock(name, owner, ttlMs)
-        if (!ok) return
+        if (!ok) {
+          await this.tryAgainWhenFree()
+          return
+        }
         if (!this.running) {
           await engine.releaseLock(name, owner)
           return
@@ -96,6 +102,22 @@ export class LeaderLease {
     } finally {
       this.busy = false
     }
+  }
+
+  /**
+   * Regular tries come every ttl/3; when the lock frees before the next one, one more try is made
+   * right then, so a new leader takes over when the old lease ends, not up to ttl/3 later.
+   */
+  private async tryAgainWhenFree(): Promise<void> {
+    const { engine, name, ttlMs } = this.opts
+    const freeInMs = await engine.lockFreeInMs(name, ttlMs)
+    if (!this.running || freeInMs >= this.intervalMs() - 50) return
+    clearTimeout(this.retry)
+    this.retry = setTimeout(() => void this.tick(), freeInMs + 2)
+  }
+
+  private intervalMs(): number {
+    return Math.max(50, Math.floor(this.opts.ttlMs / 3))
   }
 
   private extend(sentAt: number): void {

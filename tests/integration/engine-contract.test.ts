@@ -142,6 +142,18 @@ describe.each(engines)('engine contract: %s', (_kind, make) => {
       expect(await e.renewLock('poller', 'b', 150)).toBe(false)
       expect(await e.acquireLock('poller', 'a', 150)).toBe(true)
     }))
+
+  it('lock: says how long until a held lock frees, 0 once it is free', () =>
+    withEngine(async (e) => {
+      await waitFor(() => e.readiness().ready)
+      expect(await e.lockFreeInMs('poller', 300)).toBe(0)
+      expect(await e.acquireLock('poller', 'a', 300)).toBe(true)
+      const left = await e.lockFreeInMs('poller', 300)
+      expect(left).toBeGreaterThan(200)
+      expect(left).toBeLessThanOrEqual(300)
+      await e.releaseLock('poller', 'a')
+      expect(await e.lockFreeInMs('poller', 300)).toBe(0)
+    }))
 })
 
 describe('redis engine across nodes and outages', () => {
@@ -322,6 +334,8 @@ describe('redis engine across nodes and outages', () => {
       const backAt = Date.now()
       // The lock is gone from Redis, yet B may not take it while A could still think it holds it.
       expect(await b.acquireLock('poller', 'b', 1_000)).toBe(false)
+      // …and says when it may: the hold-back counts although Redis holds no lock.
+      expect(await b.lockFreeInMs('poller', 1_000)).toBeGreaterThan(0)
       expect(await a.renewLock('poller', 'a', 1_000)).toBe(false)
       await waitFor(() => b.acquireLock('poller', 'b', 1_000), 5_000, 50)
       expect(Date.now() - backAt).toBeGreaterThanOrEqual(900)
