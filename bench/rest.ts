@@ -4,14 +4,16 @@ import { alternate } from './lib/ab.js'
 import { ROOT, startChild } from './lib/children.js'
 import { type BenchContext, NotReady, withTempDir } from './lib/context.js'
 import { benchAssetIds, startPricewire, writeBenchRegistry } from './lib/pricewire.js'
-import { type CpuUse, CpuWindow } from './lib/proc.js'
+import { type CpuUse, CpuWindow, pinToCpus } from './lib/proc.js'
 import type { Figure } from './lib/report.js'
 import { median, medianRatio, ratios } from './lib/stats.js'
 
 /**
  * REST: GET /v1/quotes?assets=<10 ids> on the real server vs a bare Fastify route sending the same
  * bytes pre-serialised (the ceiling), and a bare route serialising an object per request.
- * Each side runs in its own process; autocannon runs in a third. The rate limit is off for the run
+ * Each side runs in its own process; autocannon runs in a third. With two or more CPUs the servers
+ * are pinned to CPU 0 and autocannon to CPU 1, so the load generator does not take the server's
+ * time (on a 2-core machine it otherwise uses 60-90 % of a core beside it). The rate limit is off for the run
  * (PRICEWIRE_RATE_LIMIT=0): 100 connections from one address would otherwise be answered 429 after
  * 600 requests; CORS, load shedding, metrics and validation stay on.
  */
@@ -64,6 +66,9 @@ export async function restBench(ctx: BenchContext) {
       const { port: barePort } = await bare.next<{ type: 'ready'; port: number }>('ready')
       await bare.request({ cmd: 'body', body: sample.body, contentType: sample.contentType }, 'body-set')
       await loadgen.next('ready')
+      const pinned =
+        pinToCpus(server.child.pid, [0]) && pinToCpus(bare.pid, [0]) && pinToCpus(loadgen.pid, [1])
+      ctx.log(pinned ? 'rest: servers on CPU 0, autocannon on CPU 1' : 'rest: not pinned to CPUs')
       const urls: Record<Contender, string> = {
         pricewire: pricewireUrl,
         'bare-preserialised': `http://127.0.0.1:${barePort}/pre/v1/quotes?${query}`,
@@ -143,6 +148,7 @@ export async function restBench(ctx: BenchContext) {
           connections,
           durationSec,
           rateLimit: 'off (PRICEWIRE_RATE_LIMIT=0)',
+          pinned,
           rounds,
           responseBytes: Buffer.byteLength(sample.body),
           responseHeaders: sample.headers,

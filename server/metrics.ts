@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { RouteHistogram } from './route-histogram.js'
 
 /**
  * Every Prometheus metric of one server instance, on its own registry (not prom-client's global
@@ -17,13 +18,13 @@ export function createMetrics() {
       labelNames: ['method', 'route', 'status'] as const,
       registers: r,
     }),
-    httpDuration: new Histogram({
-      name: 'pricewire_http_request_duration_seconds',
-      help: 'HTTP request duration by route',
-      labelNames: ['method', 'route'] as const,
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-      registers: r,
-    }),
+    // Observed on every request: a histogram without per-observation label hashing.
+    httpDuration: new RouteHistogram(
+      'pricewire_http_request_duration_seconds',
+      'HTTP request duration by route',
+      [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registry,
+    ),
     // Engine
     engineReady: new Gauge({
       name: 'pricewire_engine_ready',

@@ -69,3 +69,19 @@ export function addCpu(uses: readonly CpuUse[]): CpuUse {
   const wallMs = Math.max(0, ...uses.map((u) => u.wallMs))
   return { cpuMs, wallMs, pct: wallMs ? (cpuMs / wallMs) * 100 : 0 }
 }
+
+/**
+ * Pins a running process and all its threads to the given CPUs (Linux `taskset`), so that a
+ * server and its load generator stop taking time from each other. False when it cannot be done
+ * (no taskset, or fewer CPUs than asked for); the run then goes on unpinned.
+ */
+export function pinToCpus(pid: number, cpus: readonly number[]): boolean {
+  try {
+    const online = Number(execFileSync('nproc', { encoding: 'utf8' }).trim())
+    if (cpus.some((c) => c >= online)) return false
+    execFileSync('taskset', ['-a', '-c', '-p', cpus.join(','), String(pid)], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}

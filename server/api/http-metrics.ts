@@ -1,8 +1,7 @@
 import type { FastifyPluginAsync, onResponseHookHandler } from 'fastify'
 import type { PluginOptions } from '../context.js'
 import type { Metrics } from '../metrics.js'
-
-type Observer = { observe(seconds: number): void }
+import type { HistogramSeries } from '../route-histogram.js'
 
 interface Pending {
   labels: { method: string; route: string; status: number }
@@ -14,7 +13,7 @@ interface RouteStats {
   /** method → status → requests since the last flush */
   counts: Map<string, Map<number, Pending>>
   /** method → the duration histogram's child for this route */
-  durations: Map<string, Observer>
+  durations: Map<string, HistogramSeries>
 }
 
 /** Flushes per registry, so /metrics can bring the request counter up to date before a scrape. */
