@@ -25,6 +25,11 @@ interface Entry<P, V> {
   stale: boolean[]
   view: V
   bytes: number
+  /** The engine's mirror version and readiness when the view was last found current. */
+  version: number
+  ready: boolean
+  /** Until when (ms) every quote fresh at that time stays fresh. */
+  freshUntil: number
 }
 
 /**
@@ -49,15 +54,18 @@ export class QuoteViewCache<P, V> {
   get(key: string, makePlan?: (key: string) => P): V {
     const now = Date.now()
     const ready = this.engine.readiness().ready
+    const version = this.engine.mirrorVersion()
     const entry = this.entries.get(key)
-    if (entry && this.isCurrent(entry, now, ready)) return entry.view
+    if (entry && this.isCurrent(entry, now, ready, version)) return entry.view
     const plan = entry ? entry.plan : this.makePlan(key, makePlan)
     const ids = entry ? entry.ids : this.spec.ids(plan)
     const seen = ids.map((id) => this.engine.latest(id))
     const stale = seen.map((q) => (q ? isStale(q, now, this.staleMs, ready) : false))
     const quotes = seen.map((q) => (q ? withFreshness(q, now, this.staleMs, ready) : undefined))
     const view = this.spec.render(plan, quotes)
-    this.store(key, { plan, ids, seen, stale, view, bytes: this.spec.size(view) + key.length * 2 + 200 })
+    const bytes = this.spec.size(view) + key.length * 2 + 200
+    const freshUntil = this.freshUntil(seen, stale)
+    this.store(key, { plan, ids, seen, stale, view, bytes, version, ready, freshUntil })
     return view
   }
 
@@ -71,7 +79,29 @@ export class QuoteViewCache<P, V> {
     return this.entries.size
   }
 
-  private isCurrent(entry: Entry<P, V>, now: number, ready: boolean): boolean {
+  /**
+   * One comparison when the mirror has not changed since the view was checked (the common case on
+   * a busy read path), else a look at each of its quotes.
+   */
+  private isCurrent(entry: Entry<P, V>, now: number, ready: boolean, version: number): boolean {
+    if (entry.version === version && entry.ready === ready && now <= entry.freshUntil) return true
+    if (!this.quotesUnchanged(entry, now, ready)) return false
+    entry.version = version
+    entry.ready = ready
+    entry.freshUntil = this.freshUntil(entry.seen, entry.stale)
+    return true
+  }
+
+  private freshUntil(seen: readonly (Quote | undefined)[], stale: readonly boolean[]): number {
+    let until = Number.POSITIVE_INFINITY
+    for (let i = 0; i < seen.length; i++) {
+      const q = seen[i]
+      if (q !== undefined && !stale[i]) until = Math.min(until, q.updatedAt + this.staleMs)
+    }
+    return until
+  }
+
+  private quotesUnchanged(entry: Entry<P, V>, now: number, ready: boolean): boolean {
     const { ids, seen, stale } = entry
     for (let i = 0; i < ids.length; i++) {
       const q = this.engine.latest(ids[i]!)

@@ -43,6 +43,11 @@ export interface Engine {
   getQuotes(assets: readonly string[]): Promise<(Quote | null)[]>
   /** The mirror's latest quote for an asset: synchronous, never touches the network. */
   latest(asset: string): Quote | undefined
+  /**
+   * A number that grows whenever the mirror takes a new quote object, so a reader that built
+   * something from `latest` can tell in one comparison that nothing has changed since.
+   */
+  mirrorVersion(): number
 
   /** Adds points to an asset's history at a resolution; a point at an existing timestamp replaces it. Trimmed by age. */
   appendHistory(asset: string, resolution: Resolution, points: readonly HistoryPoint[]): Promise<void>

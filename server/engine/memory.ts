@@ -11,6 +11,7 @@ import { mergeHistory } from './history-points.js'
 export class MemoryEngine implements Engine {
   readonly kind = 'memory' as const
   private readonly quotes = new Map<string, Quote>()
+  private version = 0
   private readonly history = new Map<string, HistoryPoint[]>()
   private readonly handlers = new Set<BatchHandler>()
   private readonly locks = new Map<string, { owner: string; expiresAt: number }>()
@@ -26,7 +27,7 @@ export class MemoryEngine implements Engine {
   }
 
   async setQuotes(quotes: readonly Quote[]): Promise<void> {
-    for (const q of quotes) this.quotes.set(q.asset, q)
+    this.remember(quotes)
   }
 
   async getQuotes(assets: readonly string[]): Promise<(Quote | null)[]> {
@@ -35,6 +36,15 @@ export class MemoryEngine implements Engine {
 
   latest(asset: string): Quote | undefined {
     return this.quotes.get(asset)
+  }
+
+  mirrorVersion(): number {
+    return this.version
+  }
+
+  private remember(quotes: readonly Quote[]): void {
+    for (const q of quotes) this.quotes.set(q.asset, q)
+    if (quotes.length > 0) this.version++
   }
 
   async appendHistory(asset: string, resolution: Resolution, points: readonly HistoryPoint[]): Promise<void> {
@@ -49,7 +59,7 @@ export class MemoryEngine implements Engine {
   }
 
   async publish(batch: QuoteBatch): Promise<void> {
-    for (const q of batch.quotes) this.quotes.set(q.asset, q)
+    this.remember(batch.quotes)
     // Delivered asynchronously, as over Redis, so a publisher never re-enters its own handlers.
     queueMicrotask(() => {
       for (const h of this.handlers) h(batch)

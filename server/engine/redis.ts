@@ -32,6 +32,7 @@ export class RedisEngine implements Engine {
   private readonly cmd: ScriptedRedis
   private readonly sub: Redis
   private readonly mirror = new Map<string, Quote>()
+  private version = 0
   private readonly handlers = new Set<BatchHandler>()
   private readonly log: Logger
   private lastError = 'not connected yet'
@@ -141,6 +142,10 @@ export class RedisEngine implements Engine {
     return this.mirror.get(asset)
   }
 
+  mirrorVersion(): number {
+    return this.version
+  }
+
   async appendHistory(asset: string, resolution: Resolution, points: readonly HistoryPoint[]): Promise<void> {
     if (points.length === 0) return
     const cutoff = Date.now() - RESOLUTION_RETENTION_MS[resolution]
@@ -224,8 +229,10 @@ export class RedisEngine implements Engine {
   /** Keeps the newest quote per asset (by seq, then time): an old bus message never rolls it back. */
   private remember(q: Quote): void {
     const had = this.mirror.get(q.asset)
-    if (!had || q.seq > had.seq || (q.seq === had.seq && q.updatedAt >= had.updatedAt))
+    if (!had || q.seq > had.seq || (q.seq === had.seq && q.updatedAt >= had.updatedAt)) {
       this.mirror.set(q.asset, q)
+      this.version++
+    }
   }
 
   private parseQuote(raw: string | null): Quote | null {

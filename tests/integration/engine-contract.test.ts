@@ -61,6 +61,25 @@ describe.each(engines)('engine contract: %s', (_kind, make) => {
       expect(await e.getQuotes([])).toEqual([])
     }))
 
+  it('moves the mirror version on with every new quote, and not otherwise', () =>
+    withEngine(async (e) => {
+      await waitFor(() => e.readiness().ready)
+      const v0 = e.mirrorVersion()
+      await e.getQuotes(['pol'])
+      expect(e.mirrorVersion()).toBe(v0)
+      await e.setQuotes([makeQuote('pol', { seq: 1 })])
+      const v1 = e.mirrorVersion()
+      expect(v1).toBeGreaterThan(v0)
+      await e.publish({
+        origin: 'n',
+        publishedAt: Date.now(),
+        quotes: [makeQuote('pol', { seq: 2 })],
+        history: [],
+      })
+      expect(e.mirrorVersion()).toBeGreaterThan(v1)
+      expect(e.latest('pol')?.seq).toBe(2)
+    }))
+
   it('appends history, replaces a point at the same timestamp, reads a range oldest first', () =>
     withEngine(async (e) => {
       await waitFor(() => e.readiness().ready)
@@ -169,6 +188,7 @@ describe('redis engine across nodes and outages', () => {
       const seen: QuoteBatch[] = []
       b.subscribe((batch) => seen.push(batch))
       await new Promise((r) => setTimeout(r, 50))
+      const before = b.mirrorVersion()
       await a.publish({
         origin: 'a',
         publishedAt: Date.now(),
@@ -177,6 +197,8 @@ describe('redis engine across nodes and outages', () => {
       })
       await waitFor(() => seen.length === 1)
       expect(b.latest('sol')?.seq).toBe(2)
+      // A quote that came over the bus is a mirror change too.
+      expect(b.mirrorVersion()).toBeGreaterThan(before)
       expect(await a.acquireLock('poller', 'a', 1_000)).toBe(true)
       expect(await b.acquireLock('poller', 'b', 1_000)).toBe(false)
     } finally {

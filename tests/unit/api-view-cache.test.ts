@@ -48,6 +48,24 @@ describe('QuoteViewCache', () => {
     expect(renders).toHaveLength(1)
   })
 
+  it('does not render again when only other assets change', async () => {
+    const { engine, cache, renders } = setup()
+    await engine.setQuotes([makeQuote('pol', { price: 1, seq: 1 })])
+    cache.get('pol')
+    await engine.setQuotes([makeQuote('btc', { price: 2, seq: 1 })])
+    await engine.publish({
+      origin: 'x',
+      publishedAt: Date.now(),
+      quotes: [makeQuote('eth', { seq: 3 })],
+      history: [],
+    })
+    expect(cache.get('pol')).toBe('pol=1')
+    expect(cache.get('pol')).toBe('pol=1')
+    expect(renders).toHaveLength(1)
+    await engine.setQuotes([makeQuote('pol', { price: 3, seq: 2 })])
+    expect(cache.get('pol')).toBe('pol=3')
+  })
+
   it('renders again when a quote turns stale with time', async () => {
     const { engine, cache, renders } = setup(1_000)
     await engine.setQuotes([makeQuote('pol', { price: 1, seq: 1, updatedAt: Date.now() - 900 })])
