@@ -41,10 +41,11 @@ interface RunResult extends Omit<AutocannonResult, 'type'> {
 export async function restBench(ctx: BenchContext) {
   if (!existsSync(join(ROOT, 'server/api/quotes.ts')))
     throw new NotReady('the REST API (server/api/quotes.ts) is not there yet')
-  // Many short alternating rounds: this machine's speed drifts by 10-20 % within a minute, and a
-  // median of eight paired ratios is steadier than one of three.
-  const rounds = ctx.quick ? 2 : 8
-  const durationSec = ctx.quick ? 1 : 4
+  // Many short alternating rounds: this machine's speed moves by 10-20 % in phases of about ten
+  // seconds (a bare server alone shows it), so contenders compared in the same phase, many times
+  // over, give a steadier median ratio than a few long rounds.
+  const rounds = ctx.quick ? 2 : 24
+  const durationSec = ctx.quick ? 1 : 1.5
   const warmupSec = ctx.quick ? 1 : 5
   const connections = 100
   const assets = benchAssetIds(10)

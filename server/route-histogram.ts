@@ -40,9 +40,10 @@ class Series implements HistogramSeries {
 /**
  * A Prometheus histogram for hot paths: a series is looked up once and kept by the caller, and
  * observing is a bucket search and three additions. prom-client's own Histogram hashes and
- * validates the label set on every observation, which costs more than answering a cached REST
- * read (see BENCHMARKS.md). It registers on a prom-client registry like any metric and exposes
- * the same text: cumulative `_bucket{le}` lines, `_sum` and `_count`.
+ * validates the label set on every observation, about 3 µs per request in profiles, the largest
+ * item of our own code in a cached REST read (BENCHMARKS.md). It registers on a prom-client
+ * registry like any metric and exposes the same text: cumulative `_bucket{le}` lines, `_sum` and
+ * `_count`.
  */
 export class RouteHistogram {
   readonly type = 'histogram'

@@ -28,7 +28,7 @@ export function flushHttpMetrics(metrics: Metrics): void {
  * Request count and duration per route pattern (never the raw URL: random paths must not grow the
  * label set). Registered without encapsulation before any route, so every route is measured.
  * Counts are summed locally and added to the counter once a second (and before every scrape):
- * a prom-client label lookup per request costs more than the rest of a cached read.
+ * a prom-client label lookup per request is one of the larger costs of a cached read.
  */
 export const httpMetrics: FastifyPluginAsync<PluginOptions> = async (app, { ctx }) => {
   const { httpRequests, httpDuration } = ctx.metrics

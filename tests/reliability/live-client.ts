@@ -3,8 +3,9 @@ import type { Quote } from '../../shared/quote.js'
 
 /**
  * A lean stream client for load scenarios: keeps counters and samples, not frames. Records every
- * quote's publish→receive latency (receive time − the quote's updatedAt, same machine clock), the
- * highest seq per asset, whether seq ever went back, and any quote with a bad price.
+ * fresh quote's publish→receive latency (receive time − the quote's updatedAt, same machine clock),
+ * the highest seq per asset, whether seq ever went back, and any quote with a bad price. A stale
+ * quote keeps the updatedAt of its last fresh price, so it is counted, not timed.
  */
 export class LiveClient {
   readonly ws: WebSocket
@@ -25,6 +26,8 @@ export class LiveClient {
   resumeAbove: number | undefined
   latencies: number[] = []
   recordLatency = false
+  /** Stale-flagged quotes received while recording (left out of `latencies`). */
+  staleQuotes = 0
   lastQuoteAt = 0
   /** Called with every quote received (quotes frames and snapshots). */
   onQuote: ((q: Quote, at: number) => void) | undefined
@@ -82,7 +85,10 @@ export class LiveClient {
           this.seqWentBack++
           if (q.seq === had) this.seqRepeated++
         }
-        if (this.recordLatency) this.latencies.push(at - q.updatedAt)
+        if (this.recordLatency) {
+          if (q.stale) this.staleQuotes++
+          else this.latencies.push(at - q.updatedAt)
+        }
         if (this.resumeAbove !== undefined && this.resumedAt === undefined && q.seq > this.resumeAbove)
           this.resumedAt = at
       }

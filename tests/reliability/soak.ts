@@ -204,7 +204,10 @@ console.log(
 while (Date.now() < end) {
   const minuteEnd = Math.min(end, started + (minute + 1) * 60_000)
   const atStart = new Map([...clients].map((c) => [c, c.quotes]))
-  for (const c of clients) c.latencies = []
+  for (const c of clients) {
+    c.latencies = []
+    c.staleQuotes = 0
+  }
   firstSeen = new Map()
   const minuteStart = Date.now()
   windows = windows.filter((w) => w.to === undefined)
@@ -226,6 +229,7 @@ while (Date.now() < end) {
   const starved = whole.filter((n) => n === 0).length
   const latencies = [...clients].flatMap((c) => c.latencies)
   const p99 = percentile(latencies, 99)
+  const staleQuotes = [...clients].reduce((n, c) => n + c.staleQuotes, 0)
   const rss = slots.map((n) => rssOf(n.proc.pid))
   if (minute === 1) rssFirst.push(...rss)
   for (const c of clients) {
@@ -239,7 +243,7 @@ while (Date.now() < end) {
   console.log(
     `minute ${minute}: rss ${slots.map((n, i) => `${n.proc.id} ${rss[i]!.toFixed(0)} MB`).join(', ')}; ` +
       `clients open ${clients.size}/${CLIENTS}; delivery ratio ${(ratio * 100).toFixed(2)}% of ${published} quotes published; ` +
-      `p99 ${p99} ms (p50 ${percentile(latencies, 50)} ms); disconnects expected ${expectedDisconnects}, ` +
+      `p99 ${p99} ms (p50 ${percentile(latencies, 50)} ms; ${staleQuotes} stale-flagged quotes not timed); disconnects expected ${expectedDisconnects}, ` +
       `unexpected ${unexpectedDisconnects}; errors: node faults ${faults.length}, process faults ${watcher.faults.length}; ` +
       `events: ${events.splice(0).join(' | ') || 'none'}`,
   )
