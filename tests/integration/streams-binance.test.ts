@@ -87,4 +87,38 @@ describe('binance stream rules', () => {
     await sleep(600)
     expect(h.tickerRequests(from)).toBeGreaterThanOrEqual(3)
   })
+
+  it('asks again on a fresh connection after a refusal, and streams once the exchange accepts', async () => {
+    const h = await harness('binance')
+    await waitFor(() => h.ws.open().length === 1)
+    h.ws.send({ code: 2, msg: 'Too many requests' }, h.ws.connections[0])
+    await waitFor(() => !h.ingest.sources()[0]!.streaming && h.ws.connections.length === 2, 3_000)
+    // The retry subscribed the same way; its prices make the stream healthy again.
+    expect(h.ws.connections[1]!.received).toEqual(h.ws.connections[0]!.received)
+    const pump = h.pump('POLUSDT', 50, (n) => 0.25 + n * 1e-5)
+    await waitFor(() => h.ingest.sources()[0]!.streaming, 3_000)
+    await waitFor(() => h.ws.connections[0]!.closedAt !== undefined)
+    pump.stop()
+  })
+
+  it('asks ever more slowly while every subscription is refused', async () => {
+    const h = await harness('binance')
+    const refuseEach = setInterval(() => {
+      for (const c of h.ws.open()) if (c.received.length > 0) h.ws.send({ code: 2, msg: 'Invalid symbol' }, c)
+    }, 10)
+    try {
+      await sleep(2_500)
+    } finally {
+      clearInterval(refuseEach)
+    }
+    const opened = h.ws.connections.map((c) => c.openedAt)
+    const gaps = opened.slice(1).map((t, i) => t - opened[i]!)
+    // Backoff 50 ms doubling per refusal (jittered to half-full): a handful of tries, further apart each time.
+    expect(opened.length).toBeGreaterThanOrEqual(4)
+    expect(opened.length).toBeLessThanOrEqual(10)
+    expect(gaps.at(-1)!).toBeGreaterThan(gaps[0]!)
+    expect(h.ingest.sources()[0]!.streaming).toBe(false)
+    const warnings = h.lines.filter((l) => String(l.msg).includes('subscription refused') && l.level === 40)
+    expect(warnings).toHaveLength(1)
+  })
 })

@@ -38,6 +38,11 @@ export interface ConnectionOptions extends ConnectionTimings {
 /** How often a burst of malformed pushes is logged, at most. */
 const DROP_LOG_INTERVAL_MS = 60_000
 
+/** The slowest pace of asking again after refused subscriptions. */
+const REFUSAL_RETRY_MAX_MS = 5 * 60_000
+/** A connection that has delivered this long without a refusal wipes the slate. */
+const REFUSALS_FORGOTTEN_AFTER_MS = 10 * 60_000
+
 /**
  * One logical connection carrying a fixed set of markets: reconnects with exponential backoff and
  * jitter (subscribing again each time), replaces itself before the exchange's lifetime cut or when
@@ -51,6 +56,12 @@ export class StreamConnection {
   private failures = 0
   private lastDataAt = 0
   private refused: string | undefined
+  /** Subscriptions refused in a row, on any connection: paces the retries; a swap does not reset it. */
+  private refusals = 0
+  private readonly refusedSessions = new WeakSet<Session>()
+  private refusalRetryInMs = 0
+  /** When the current connection began (for forgetting old refusals). */
+  private currentSince = 0
   private stopped = false
   private started = false
   private wasHealthy = false
@@ -71,6 +82,7 @@ export class StreamConnection {
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined
       this.current = this.openSession()
+      this.currentSince = Date.now()
     }, this.opts.startDelayMs)
   }
 
@@ -151,22 +163,54 @@ export class StreamConnection {
         this.rotate()
         return
       case 'rejected':
-        this.opts.logger.warn(
-          { source: this.source, connection: this.opts.label, reason: frame.reason },
-          `${this.opts.label}: subscription refused: ${frame.reason}; polling stays at full rate`,
-        )
-        if (session === this.current) {
-          this.refused = frame.reason
-          this.healthChanged()
-        } else {
-          session.terminate(`replacement refused: ${frame.reason}`)
-        }
+        this.onRefused(frame.reason, session)
         return
       case 'pong':
       case 'subscribed':
       case 'ignored':
         return
     }
+  }
+
+  /**
+   * The exchange refused a subscription. Polling stays at full rate meanwhile, and a fresh connection
+   * asks again later, ever more slowly: a refusal may pass (a limit on subscribing), or may not (a
+   * market the exchange does not list), and then it costs one connection per few minutes at most.
+   */
+  private onRefused(reason: string, session: Session): void {
+    // One count per connection: an exchange may refuse each of several subscribe messages.
+    if (this.refusedSessions.has(session)) return
+    this.refusedSessions.add(session)
+    this.refusals++
+    const retryInMs = this.refusalRetryDelay()
+    this.refusalRetryInMs = retryInMs
+    const fields = {
+      source: this.source,
+      connection: this.opts.label,
+      reason,
+      refusals: this.refusals,
+      retryInMs,
+    }
+    const message = `${this.opts.label}: subscription refused: ${reason}; polling stays at full rate, asking again in ${retryInMs} ms`
+    if (this.refusals === 1) this.opts.logger.warn(fields, message)
+    else this.opts.logger.debug(fields, message)
+    if (session === this.current) {
+      this.refused = reason
+      this.healthChanged()
+      if (!this.standby) this.scheduleRotation(retryInMs, 'retry')
+    } else {
+      // onEnd schedules the next try, paced by the refusals.
+      session.terminate(`replacement refused: ${reason}`)
+    }
+  }
+
+  private refusalRetryDelay(): number {
+    const { backoff } = this.opts
+    return backoffDelay(this.refusals, {
+      baseMs: backoff.baseMs,
+      maxMs: Math.max(backoff.maxMs, REFUSAL_RETRY_MAX_MS),
+      random: this.opts.random,
+    })
   }
 
   /** A valid price or heartbeat arrived on `session`. */
@@ -177,6 +221,12 @@ export class StreamConnection {
       this.failures = 0
     }
     this.lastDataAt = Date.now()
+    if (
+      this.refusals > 0 &&
+      this.refused === undefined &&
+      this.lastDataAt - this.currentSince >= REFUSALS_FORGOTTEN_AFTER_MS
+    )
+      this.refusals = 0
     if (!this.silenceTimer) this.armSilence()
     if (!this.wasHealthy) this.healthChanged()
   }
@@ -191,8 +241,11 @@ export class StreamConnection {
         'replacement failed',
       )
       // Keep the current connection; try again later.
+      const failures = ++this.failures
       this.scheduleRotation(
-        backoffDelay(++this.failures, { ...this.opts.backoff, random: this.opts.random }),
+        this.refusals > 0
+          ? this.refusalRetryInMs
+          : backoffDelay(failures, { ...this.opts.backoff, random: this.opts.random }),
         'retry',
       )
       return
@@ -230,6 +283,7 @@ export class StreamConnection {
       if (this.stopped) return
       this.refused = undefined
       this.current = this.openSession()
+      this.currentSince = Date.now()
     }, delay)
   }
 
@@ -252,6 +306,7 @@ export class StreamConnection {
     const old = this.current
     this.standby = undefined
     this.current = next
+    this.currentSince = Date.now()
     this.refused = undefined
     this.failures = 0
     this.opts.logger.info(
