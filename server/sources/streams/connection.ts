@@ -40,7 +40,7 @@ const DROP_LOG_INTERVAL_MS = 60_000
 
 /** The slowest pace of asking again after refused subscriptions. */
 const REFUSAL_RETRY_MAX_MS = 5 * 60_000
-/** A connection that has delivered this long without a refusal wipes the slate. */
+/** How long a connection must deliver unrefused for earlier refusals to be forgotten. */
 const REFUSALS_FORGOTTEN_AFTER_MS = 10 * 60_000
 
 /**
@@ -60,8 +60,6 @@ export class StreamConnection {
   private refusals = 0
   private readonly refusedSessions = new WeakSet<Session>()
   private refusalRetryInMs = 0
-  /** When the current connection began (for forgetting old refusals). */
-  private currentSince = 0
   private stopped = false
   private started = false
   private wasHealthy = false
@@ -82,7 +80,6 @@ export class StreamConnection {
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined
       this.current = this.openSession()
-      this.currentSince = Date.now()
     }, this.opts.startDelayMs)
   }
 
@@ -221,10 +218,13 @@ export class StreamConnection {
       this.failures = 0
     }
     this.lastDataAt = Date.now()
+    // A connection that has delivered unrefused for long enough wipes the slate.
+    const since = this.current?.connectedAt
     if (
       this.refusals > 0 &&
       this.refused === undefined &&
-      this.lastDataAt - this.currentSince >= REFUSALS_FORGOTTEN_AFTER_MS
+      since !== undefined &&
+      this.lastDataAt - since >= REFUSALS_FORGOTTEN_AFTER_MS
     )
       this.refusals = 0
     if (!this.silenceTimer) this.armSilence()
@@ -283,7 +283,6 @@ export class StreamConnection {
       if (this.stopped) return
       this.refused = undefined
       this.current = this.openSession()
-      this.currentSince = Date.now()
     }, delay)
   }
 
@@ -306,7 +305,6 @@ export class StreamConnection {
     const old = this.current
     this.standby = undefined
     this.current = next
-    this.currentSince = Date.now()
     this.refused = undefined
     this.failures = 0
     this.opts.logger.info(
