@@ -8,7 +8,7 @@ import { createSimulatedSource } from '../sources/simulated.js'
 import type { Source } from '../sources/source.js'
 import { createStream, type StreamClientOptions, type TickStream } from '../sources/streams/index.js'
 import { aggregateQuote } from './aggregate.js'
-import { backfillAsset } from './backfill.js'
+import { backfillAsset, needsBackfill } from './backfill.js'
 import type { BreakerState } from './breaker.js'
 import { Coalescer } from './coalesce.js'
 import {
@@ -23,7 +23,7 @@ import { LeaderLease } from './leader.js'
 import { MarketDataPoller } from './market-data.js'
 import { MarketIndex, TickTable } from './markets.js'
 import { PollLoop, type PollResult, SourcePoller } from './scheduler.js'
-import { stablecoinRates } from './stablecoins.js'
+import { STABLECOIN_MARKETS, type StableRates, stablecoinRates } from './stablecoins.js'
 
 export interface IngestOptions {
   /** Builds the ticker source for an id; default: the exchange adapters, and the simulator for "simulated". */
@@ -289,8 +289,35 @@ export function createIngest(ctx: AppContext, options: IngestOptions = {}): Inge
     if (!healthy) loop?.kick()
   }
 
+  /**
+   * The stablecoin rates that backfilled candles are converted with. The first cycle stops waiting
+   * after cycleWaitMs, so a slow stablecoin market may not have answered yet; converting at 1:1 would
+   * leave a day of history off by the stablecoin's spread. So wait for it a little (at most one
+   * request timeout), and only when an asset that needs backfill is quoted in a stablecoin whose
+   * rate a polled, listed market gives.
+   */
+  async function backfillRates(t: number): Promise<StableRates> {
+    const now = Date.now()
+    const needing = registry
+      .ids()
+      .filter((a) => RESOLUTIONS.some((r) => needsBackfill(book.get(a, r), r, now)))
+    const quotes = new Set(needing.flatMap((a) => index.assetMarkets(a).map((m) => m.quote)))
+    const learnable = STABLECOIN_MARKETS.filter(
+      (s) =>
+        quotes.has(s.coin) &&
+        pollers.some((p) => p.id === s.source && p.breaker.state === 'closed' && p.lists(s.market)),
+    ).map((s) => s.coin)
+    const deadline = now + config.requestTimeoutMs
+    for (;;) {
+      const rates = stablecoinRates(table.stablecoinTicks(), Date.now(), config.staleMs)
+      if (learnable.every((coin) => rates[coin] !== null) || Date.now() >= deadline || !active(t))
+        return rates
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+  }
+
   async function backfill(t: number): Promise<void> {
-    const rates = stablecoinRates(table.stablecoinTicks(), Date.now(), config.staleMs)
+    const rates = await backfillRates(t)
     await Promise.all(
       registry.ids().map((asset) => {
         const candidates = index

@@ -28,6 +28,7 @@ export interface LoggedRequest {
 export class FakeExchange {
   readonly requests: LoggedRequest[] = []
   private readonly routes = new Map<string, FakeRoute>()
+  private readonly delays = new Map<string, number>()
   private readonly sockets = new Set<Socket>()
   private server: Server | undefined
   private port = 0
@@ -42,6 +43,12 @@ export class FakeExchange {
     return this
   }
 
+  /** Answers a path only after ms (a slow exchange that still answers within the timeout). */
+  delay(path: string, ms: number): this {
+    this.delays.set(path, ms)
+    return this
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`
   }
@@ -52,7 +59,11 @@ export class FakeExchange {
   }
 
   async start(port = 0): Promise<this> {
-    this.server = createServer((req, res) => this.handle(req, res))
+    this.server = createServer((req, res) => {
+      const wait = this.delays.get(new URL(req.url ?? '/', 'http://fake').pathname)
+      if (wait) setTimeout(() => this.handle(req, res), wait)
+      else this.handle(req, res)
+    })
     this.server.on('connection', (s) => {
       this.sockets.add(s)
       s.on('close', () => this.sockets.delete(s))

@@ -20,6 +20,16 @@ afterEach(async () => {
 })
 
 describe('ingest against fake exchanges', () => {
+  it('converts backfilled candles at the live stablecoin rate even when that market answers after the first cycle', async () => {
+    h = await startHarness({ venues: standardVenues(), registry: TEST_REGISTRY, start: false })
+    // Slower than the first cycle waits (50 ms here), within the request timeout (300 ms).
+    h.fakes.kraken!.delay(TICKER_PATH.kraken!, 150)
+    await h.ingest.start()
+    const [talus] = await h.engine.getQuotes(['talus'])
+    expect(talus!.open24h!).toBeCloseTo(0.008 * USDT_USD, 12)
+    expect(talus!.change24h!).toBeCloseTo((0.0101 / 0.008 - 1) * 100, 6)
+  })
+
   it('publishes correct quotes for pol and talus: price, change24h from backfilled candles, volume, sources', async () => {
     const venues = standardVenues()
     h = await startHarness({ venues, registry: TEST_REGISTRY, options: { marketListRefreshMs: 300 } })
