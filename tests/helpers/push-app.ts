@@ -10,6 +10,7 @@ import { createMetrics } from '../../server/metrics.js'
 import { streamRoutes } from '../../server/push/index.js'
 import type { PushLimits } from '../../server/push/limits.js'
 import type { Quote } from '../../shared/quote.js'
+import { makeQuote, waitFor } from './quotes.js'
 
 export interface PushApp {
   app: App | ReturnType<typeof Fastify>
@@ -20,6 +21,8 @@ export interface PushApp {
   httpUrl: string
   /** Publishes a batch through the real engine, as the ingest leader does. */
   publish(quotes: Quote[], history?: QuoteBatch['history']): Promise<void>
+  /** Publishes a quote for every registry asset (prices 1, 2, 3…) and waits until the mirror has them all. */
+  quoteEveryAsset(): Promise<void>
   /** A metric's current value (summed over labels, or for one label set). */
   metric(name: string, labels?: Record<string, string>): Promise<number>
   close(): Promise<void>
@@ -49,6 +52,8 @@ export async function startPushApp(
   }
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as { port: number }).port
+  const publish: PushApp['publish'] = (quotes, history = []) =>
+    engine.publish({ origin: config.nodeId, publishedAt: Date.now(), quotes, history })
   let closing: Promise<void> | undefined
   return {
     app,
@@ -56,8 +61,12 @@ export async function startPushApp(
     engine,
     wsUrl: `ws://127.0.0.1:${port}/v1/stream`,
     httpUrl: `http://127.0.0.1:${port}`,
-    publish: (quotes, history = []) =>
-      engine.publish({ origin: config.nodeId, publishedAt: Date.now(), quotes, history }),
+    publish,
+    async quoteEveryAsset() {
+      const ids = registry.ids()
+      await publish(ids.map((id, i) => makeQuote(id, { price: 1 + i, seq: 1 })))
+      await waitFor(() => ids.every((id) => engine.latest(id)))
+    },
     async metric(name, labels) {
       const metric = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === name)
       if (!metric) throw new Error(`no metric ${name}`)

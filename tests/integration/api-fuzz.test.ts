@@ -3,7 +3,6 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorResponse } from '../../shared/api.js'
 import { type PushApp, startPushApp } from '../helpers/push-app.js'
-import { makeQuote, waitFor } from '../helpers/quotes.js'
 
 let s: PushApp
 let port: number
@@ -11,8 +10,7 @@ beforeAll(async () => {
   s = await startPushApp({ vars: { PRICEWIRE_RATE_LIMIT: '0' } })
   port = Number(new URL(s.httpUrl).port)
   // Every asset quoted, so the only 5xx a read could give (503: not quoted yet) is ruled out.
-  await s.publish(s.ctx.registry.ids().map((id, i) => makeQuote(id, { price: 1 + i, seq: 1 })))
-  await waitFor(() => s.ctx.registry.ids().every((id) => s.engine.latest(id)))
+  await s.quoteEveryAsset()
 })
 afterAll(async () => {
   await s?.close()

@@ -1,26 +1,18 @@
 import type { Socket } from 'node:net'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { PushLimits } from '../../server/push/limits.js'
 import type { QuotesFrame } from '../../shared/protocol.js'
 import type { Quote } from '../../shared/quote.js'
-import { type PushApp, startPushApp } from '../helpers/push-app.js'
+import type { PushApp } from '../helpers/push-app.js'
+import { pushTestKit } from '../helpers/push-kit.js'
 import { makeQuote, waitFor } from '../helpers/quotes.js'
-import { StreamClient } from '../helpers/ws-client.js'
 
 const ASSETS = ['btc', 'eth', 'sol', 'pol', 'talus']
-const open: (PushApp | StreamClient)[] = []
-afterEach(async () => {
-  for (const x of open.splice(0).reverse()) {
-    if (x instanceof StreamClient) x.terminate()
-    else await x.close()
-  }
-})
+const kit = pushTestKit()
 
 async function setup(limits: Partial<PushLimits>) {
-  const s = await startPushApp({ limits })
-  open.push(s)
-  const c = await StreamClient.open(s.wsUrl)
-  open.push(c)
+  const s = await kit.server({ limits })
+  const c = await kit.client(s)
   await c.subscribe(ASSETS)
   return { s, c, socket: (c.ws as unknown as { _socket: Socket })._socket }
 }

@@ -1,38 +1,22 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import type { ClientOptions } from 'ws'
-import { type PushApp, startPushApp } from '../helpers/push-app.js'
+import { describe, expect, it } from 'vitest'
+import { pushTestKit } from '../helpers/push-kit.js'
 import { waitFor } from '../helpers/quotes.js'
-import { StreamClient } from '../helpers/ws-client.js'
 
 /** WebSocket-level heartbeat: a ping every PRICEWIRE_WS_PING_MS, terminate without a pong within PRICEWIRE_WS_PONG_TIMEOUT_MS. */
 
 const PING_MS = 150
 const PONG_TIMEOUT_MS = 200
 
-const open: (PushApp | StreamClient)[] = []
-afterEach(async () => {
-  for (const x of open.splice(0).reverse()) {
-    if (x instanceof StreamClient) x.terminate()
-    else await x.close()
-  }
-})
-
-async function server(vars: Record<string, string> = {}) {
-  const s = await startPushApp({
+const kit = pushTestKit()
+const server = (vars: Record<string, string> = {}) =>
+  kit.server({
     vars: {
       PRICEWIRE_WS_PING_MS: String(PING_MS),
       PRICEWIRE_WS_PONG_TIMEOUT_MS: String(PONG_TIMEOUT_MS),
       ...vars,
     },
   })
-  open.push(s)
-  return s
-}
-async function client(s: PushApp, options: ClientOptions = {}) {
-  const c = await StreamClient.open(s.wsUrl, options)
-  open.push(c)
-  return c
-}
+const client = kit.client
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 describe('stream heartbeat', () => {

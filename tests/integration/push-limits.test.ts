@@ -1,28 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest'
-import type { ClientOptions } from 'ws'
+import { describe, expect, it } from 'vitest'
 import type { PushLimits } from '../../server/push/limits.js'
-import { type PushApp, startPushApp } from '../helpers/push-app.js'
+import { pushTestKit } from '../helpers/push-kit.js'
 import { makeQuote, waitFor } from '../helpers/quotes.js'
 import { StreamClient } from '../helpers/ws-client.js'
 
-const open: (PushApp | StreamClient)[] = []
-afterEach(async () => {
-  for (const x of open.splice(0).reverse()) {
-    if (x instanceof StreamClient) x.terminate()
-    else await x.close()
-  }
-})
-
-async function server(vars: Record<string, string> = {}, limits?: Partial<PushLimits>) {
-  const s = await startPushApp({ vars, limits })
-  open.push(s)
-  return s
-}
-async function client(s: PushApp, options: ClientOptions = {}) {
-  const c = await StreamClient.open(s.wsUrl, options)
-  open.push(c)
-  return c
-}
+const kit = pushTestKit()
+const server = (vars: Record<string, string> = {}, limits?: Partial<PushLimits>) =>
+  kit.server({ vars, limits })
+const client = kit.client
 
 describe('stream: malformed frames', () => {
   it('answers each bad frame with a precise error frame and keeps the connection', async () => {

@@ -1,10 +1,11 @@
 import type { Socket } from 'node:net'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Quote } from '../../shared/quote.js'
-import { type PushApp, startPushApp } from '../helpers/push-app.js'
+import type { PushApp } from '../helpers/push-app.js'
+import { pushTestKit } from '../helpers/push-kit.js'
 import { makeQuote, waitFor } from '../helpers/quotes.js'
 import { startRedis, type TestRedis } from '../helpers/redis-server.js'
-import { StreamClient } from '../helpers/ws-client.js'
+import type { StreamClient } from '../helpers/ws-client.js'
 
 /** The stream's Prometheus metrics, read as a scraper reads them: the text of /metrics. */
 
@@ -16,25 +17,9 @@ afterAll(async () => {
   await redis?.stop()
 })
 
-const open: (PushApp | StreamClient)[] = []
-afterEach(async () => {
-  for (const x of open.splice(0).reverse()) {
-    if (x instanceof StreamClient) x.terminate()
-    else await x.close()
-  }
-})
-
-async function server(opts: Parameters<typeof startPushApp>[0] = {}): Promise<PushApp> {
-  const s = await startPushApp(opts)
-  open.push(s)
-  if (s.engine.kind === 'redis') await waitFor(() => s.engine.readiness().ready)
-  return s
-}
-async function client(s: PushApp): Promise<StreamClient> {
-  const c = await StreamClient.open(s.wsUrl)
-  open.push(c)
-  return c
-}
+const kit = pushTestKit()
+const server = kit.server
+const client = (s: PushApp) => kit.client(s)
 
 /** Every sample of the exposition text, by name with labels as written (`name{a="b"}`). */
 async function scrape(s: PushApp): Promise<Map<string, number>> {

@@ -1,9 +1,10 @@
 import pino from 'pino'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { RedisEngine } from '../../server/engine/redis.js'
 import { ServerFrame } from '../../shared/protocol.js'
-import { type PushApp, startPushApp } from '../helpers/push-app.js'
+import type { PushApp } from '../helpers/push-app.js'
+import { pushTestKit } from '../helpers/push-kit.js'
 import { makeQuote, waitFor } from '../helpers/quotes.js'
 import { startRedis, type TestRedis } from '../helpers/redis-server.js'
 import { StreamClient } from '../helpers/ws-client.js'
@@ -17,25 +18,9 @@ afterAll(async () => {
   await redis?.stop()
 })
 
-const open: (PushApp | StreamClient)[] = []
-afterEach(async () => {
-  for (const x of open.splice(0).reverse()) {
-    if (x instanceof StreamClient) x.terminate()
-    else await x.close()
-  }
-})
-
-async function server(vars: Record<string, string> = {}) {
-  const s = await startPushApp({ vars })
-  open.push(s)
-  if (s.engine.kind === 'redis') await waitFor(() => s.engine.readiness().ready)
-  return s
-}
-async function client(s: PushApp) {
-  const c = await StreamClient.open(s.wsUrl)
-  open.push(c)
-  return c
-}
+const kit = pushTestKit()
+const server = (vars: Record<string, string> = {}) => kit.server({ vars })
+const client = (s: PushApp) => kit.client(s)
 
 const engines: [string, () => Record<string, string>][] = [
   ['memory', () => ({})],

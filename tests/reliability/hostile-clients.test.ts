@@ -161,8 +161,7 @@ describe('scenario 4b: floods, spam and malformed frames', { timeout: 120_000 },
   const watcher = watchProcessFaults()
   beforeAll(async () => {
     s = await startPushApp({ vars: { PRICEWIRE_WS_MAX_PER_IP: '20', PRICEWIRE_RATE_LIMIT: '0' } })
-    await s.publish(s.ctx.registry.ids().map((id, i) => makeQuote(id, { price: 1 + i, seq: 1 })))
-    await waitFor(() => s.ctx.registry.ids().every((id) => s.engine.latest(id)))
+    await s.quoteEveryAsset()
   })
   afterAll(async () => {
     await s?.close()

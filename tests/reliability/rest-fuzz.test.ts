@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorResponse } from '../../shared/api.js'
 import { type PushApp, startPushApp } from '../helpers/push-app.js'
-import { makeQuote, waitFor } from '../helpers/quotes.js'
+import { makeQuote } from '../helpers/quotes.js'
 import { printFigure, watchProcessFaults } from './figures.js'
 
 /**
@@ -194,8 +194,7 @@ describe('scenario 5: REST fuzz', { timeout: 150_000 }, () => {
   beforeAll(async () => {
     s = await startPushApp({ vars: { PRICEWIRE_RATE_LIMIT: '0' } })
     port = Number(new URL(s.httpUrl).port)
-    await s.publish(s.ctx.registry.ids().map((id, i) => makeQuote(id, { price: 1 + i, seq: 1 })))
-    await waitFor(() => s.ctx.registry.ids().every((id) => s.engine.latest(id)))
+    await s.quoteEveryAsset()
   })
   afterAll(async () => {
     await s?.close()
