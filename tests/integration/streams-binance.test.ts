@@ -94,6 +94,7 @@ describe('binance stream rules', () => {
     h.ws.send({ code: 2, msg: 'Too many requests' }, h.ws.connections[0])
     await waitFor(() => !h.ingest.sources()[0]!.streaming && h.ws.connections.length === 2, 3_000)
     // The retry subscribed the same way; its prices make the stream healthy again.
+    await waitFor(() => h.ws.connections[1]!.received.length === h.ws.connections[0]!.received.length)
     expect(h.ws.connections[1]!.received).toEqual(h.ws.connections[0]!.received)
     const pump = h.pump('POLUSDT', 50, (n) => 0.25 + n * 1e-5)
     await waitFor(() => h.ingest.sources()[0]!.streaming, 3_000)
