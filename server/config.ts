@@ -107,6 +107,7 @@ const EnvSchema = z.object({
   PRICEWIRE_LEADER_TTL_MS: int(1_000, 600_000).default(5_000),
   PRICEWIRE_ALLOWED_ORIGINS: list(z.string().min(1), 'a comma list of origins, or *').default(['*']),
   PRICEWIRE_RATE_LIMIT: int(0, 1_000_000).default(600),
+  PRICEWIRE_SHED_EVENT_LOOP_DELAY_MS: int(50, 600_000).default(1_000),
   PRICEWIRE_TRUST_PROXY: trustProxy.default(false),
   PRICEWIRE_WS_MAX_PER_IP: int(0, 1_000_000).default(50),
   PRICEWIRE_WS_MAX_SUBSCRIPTIONS: int(1, 10_000).default(100),
@@ -148,6 +149,8 @@ export interface Config {
   leaderTtlMs: number
   allowedOrigins: string[]
   rateLimit: number
+  /** Mean event-loop delay (ms) past which REST answers 503 overloaded. */
+  shedEventLoopDelayMs: number
   trustProxy: boolean | number | string[]
   ws: {
     maxPerIp: number
@@ -212,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     leaderTtlMs: e.PRICEWIRE_LEADER_TTL_MS,
     allowedOrigins: e.PRICEWIRE_ALLOWED_ORIGINS,
     rateLimit: e.PRICEWIRE_RATE_LIMIT,
+    shedEventLoopDelayMs: e.PRICEWIRE_SHED_EVENT_LOOP_DELAY_MS,
     trustProxy: e.PRICEWIRE_TRUST_PROXY,
     ws: {
       maxPerIp: e.PRICEWIRE_WS_MAX_PER_IP,

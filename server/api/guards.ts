@@ -22,10 +22,10 @@ export const apiGuards: FastifyPluginAsync<PluginOptions> = async (app, { ctx })
     maxAge: 600,
   })
 
-  // Shed load only when the event loop is truly saturated: a mean delay of a second between
-  // ticks. A node that is merely busy (a load test) stays far below it.
+  // Shed load only when the event loop is truly saturated: by default a mean delay of a second
+  // between ticks. A node that is merely busy (a load test) stays far below it.
   await app.register(underPressure, {
-    maxEventLoopDelay: 1_000,
+    maxEventLoopDelay: config.shedEventLoopDelayMs,
     sampleInterval: 500,
     retryAfter: 5,
   })
