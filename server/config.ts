@@ -107,7 +107,7 @@ const EnvSchema = z.object({
   PRICEWIRE_LEADER_TTL_MS: int(1_000, 600_000).default(5_000),
   PRICEWIRE_ALLOWED_ORIGINS: list(z.string().min(1), 'a comma list of origins, or *').default(['*']),
   PRICEWIRE_RATE_LIMIT: int(0, 1_000_000).default(600),
-  PRICEWIRE_SHED_EVENT_LOOP_DELAY_MS: int(50, 600_000).default(1_000),
+  PRICEWIRE_SHED_EVENT_LOOP_DELAY_MS: int(0, 600_000).default(1_000),
   PRICEWIRE_TRUST_PROXY: trustProxy.default(false),
   PRICEWIRE_WS_MAX_PER_IP: int(0, 1_000_000).default(50),
   PRICEWIRE_WS_MAX_SUBSCRIPTIONS: int(1, 10_000).default(100),
@@ -149,7 +149,7 @@ export interface Config {
   leaderTtlMs: number
   allowedOrigins: string[]
   rateLimit: number
-  /** Mean event-loop delay (ms) past which REST answers 503 overloaded. */
+  /** Mean event-loop delay (ms) past which REST answers 503 overloaded; 0 = no load shedding. */
   shedEventLoopDelayMs: number
   trustProxy: boolean | number | string[]
   ws: {

@@ -24,11 +24,12 @@ export const apiGuards: FastifyPluginAsync<PluginOptions> = async (app, { ctx })
 
   // Shed load only when the event loop is truly saturated: by default a mean delay of a second
   // between ticks. A node that is merely busy (a load test) stays far below it.
-  await app.register(underPressure, {
-    maxEventLoopDelay: config.shedEventLoopDelayMs,
-    sampleInterval: 500,
-    retryAfter: 5,
-  })
+  if (config.shedEventLoopDelayMs > 0)
+    await app.register(underPressure, {
+      maxEventLoopDelay: config.shedEventLoopDelayMs,
+      sampleInterval: 500,
+      retryAfter: 5,
+    })
 
   if (config.rateLimit > 0) {
     const redis = config.redisUrl ? rateLimitRedis(ctx) : undefined
